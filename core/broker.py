@@ -10,7 +10,6 @@ Only ``pulsar-client`` is used: the same code talks to pulsar-lite and to a real
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -45,11 +44,11 @@ def close_clients() -> None:
         _clients.clear()
 
 
-def _quiet_logger() -> logging.Logger:
-    """The C++ client logs every connection at INFO; keep warnings and errors only."""
-    logger = logging.getLogger("pulsar")
-    logger.setLevel(logging.WARNING)
-    return logger
+def _quiet_logger():
+    """The C++ client logs every connection at INFO (and DEBUG through a Python logger); keep warnings."""
+    import pulsar
+
+    return pulsar.ConsoleLogger(pulsar.LoggerLevel.Warn)
 
 
 def create_producer(settings: Settings, topic: str, *, batching: bool = True, name: str | None = None):

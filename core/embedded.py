@@ -8,8 +8,8 @@ nothing.
 
 from __future__ import annotations
 
-import contextlib
 import atexit
+import contextlib
 import logging
 import os
 import signal
