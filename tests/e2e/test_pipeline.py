@@ -1,0 +1,197 @@
+"""The whole pipeline end to end, and under faults, with every component a real process.
+
+synthetic live stream (bus.jpg: a bus and 4 people) → reader → Pulsar → detector (real YOLO) → Pulsar →
+aggregator → Postgres → dbt → API. The fault runs replay one recorded set of frames, so each disturbed run is
+compared with an undisturbed run on the same input: no window may be missing and none counted twice.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from core import embedded
+from core.broker import close_clients, create_producer, get_client, send, subscribe
+from core.db.engine import dispose_engines, session_scope
+from core.messages import FrameMeta, decode_frame, encode_frame
+from core.registry import register
+from stream_reader.testsrc import KNOWN_PEOPLE, LiveHLSSource
+from tests.conftest import free_port, runtime_settings
+from tests.e2e.harness import Pipeline, get_json, query, wait_until
+
+pytestmark = pytest.mark.slow
+
+READ_SECONDS = 30
+FPS = 2
+
+
+def add_stream(settings, url: str, name: str) -> int:
+    with session_scope(settings) as session:
+        stream = register(session, url, name=name, fps=FPS, check=False)
+        return stream.id
+
+
+def window_table(settings, stream_id: int) -> tuple[list[tuple], list[tuple]]:
+    """The stream's windows and per-class rows, without the stream id (so runs can be compared)."""
+    frames = query(settings, "SELECT window_start, frames FROM frame_windows WHERE stream_id = :s ORDER BY 1",
+                   s=stream_id)
+    classes = query(settings, "SELECT window_start, object_class, frames, detections, max_per_frame, min_per_frame "
+                              "FROM object_stats WHERE stream_id = :s ORDER BY 1, 2", s=stream_id)
+    return [tuple(r.values()) for r in frames], [tuple(r.values()) for r in classes]
+
+
+@pytest.fixture(scope="module")
+def own_runtime(tmp_path_factory):
+    """A runtime of this module's own: the fault tests restart its servers."""
+    settings = runtime_settings(tmp_path_factory.mktemp("e2e") / "data")
+    embedded.up(settings)
+    yield settings
+    close_clients()
+    dispose_engines()
+    embedded.down(settings)
+
+
+def test_live_stream_to_rankings_api(own_runtime, tmp_path) -> None:
+    settings = own_runtime
+    pipeline = Pipeline(settings, tmp_path / "logs")
+    with LiveHLSSource("bus", width=1280, height=720, fps=15) as source:
+        stream_id = add_stream(settings, source.url, "bus street")
+        pipeline.start("detector", "detector", "--idle-exit", "15")
+        pipeline.start("aggregator", "aggregator", "--idle-exit", "20")
+        pipeline.run("reader", "--stream", str(stream_id), "--duration", str(READ_SECONDS), timeout=READ_SECONDS + 60)
+    pipeline.wait("detector", 120)
+    pipeline.wait("aggregator", 120)
+    published = query(settings, "SELECT sum(frames_published) AS n FROM reader_sessions WHERE stream_id = :s",
+                      s=stream_id)[0]["n"]
+    aggregated = query(settings, "SELECT sum(frames) AS n FROM frame_windows WHERE stream_id = :s", s=stream_id)[0]["n"]
+    assert published >= READ_SECONDS * FPS * 0.8
+    assert aggregated == published, "every published frame is counted once"
+
+    pipeline.run("dbt", "build", "--vars", '{"min_frames": 10}')
+    port = free_port()
+    pipeline.start("api", "api", "--host", "127.0.0.1", "--port", str(port))
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_until(lambda: _answers(base + "/health"), 60, what="the API")
+        people = get_json(base + "/rankings?object=person&window=24h")
+        row = next(item for item in people["items"] if item["stream"]["id"] == stream_id)
+        expected = KNOWN_PEOPLE["bus"]
+        assert abs(row["score"] - expected) <= 0.2 * expected, row
+        buses = get_json(base + "/rankings?object=bus&window=24h")
+        assert stream_id in [item["stream"]["id"] for item in buses["items"]]
+    finally:
+        pipeline.stop_all()
+
+
+def _answers(url: str) -> bool:
+    try:
+        get_json(url)
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def recorded_frames(own_runtime, tmp_path_factory):
+    """Frames of a real reader run on the bus stream, recorded once for every fault run to replay."""
+    settings = own_runtime
+    pipeline = Pipeline(settings, tmp_path_factory.mktemp("record"))
+    consumer = subscribe(settings, pipeline.overrides["STREAMSCOPE_FRAMES_TOPIC"], "recorder")
+    with LiveHLSSource("bus", width=960, height=540, fps=15) as source:
+        stream_id = add_stream(settings, source.url, "recorded")
+        pipeline.run("reader", "--stream", str(stream_id), "--duration", "25", timeout=90)
+    frames = []
+    while True:
+        try:
+            message = consumer.receive(timeout_millis=3000)
+        except Exception:  # noqa: BLE001 - pulsar.Timeout: the topic is drained
+            break
+        frames.append(decode_frame(message.properties(), message.event_timestamp(), message.data()))
+        consumer.acknowledge(message)
+    consumer.close()
+    assert len(frames) >= 40
+    return frames
+
+
+def replay(settings, frames, stream_id: int, topic: str) -> None:
+    producer = create_producer(settings, topic)
+    for frame in frames:
+        meta = frame.meta
+        send(producer, encode_frame(FrameMeta(stream_id, meta.session_id, meta.seq, meta.capture_time,
+                                              meta.width, meta.height), frame.jpeg))
+    producer.flush()
+    producer.close()
+
+
+def run_with_fault(settings, frames, tmp_path: Path, name: str, fault) -> tuple[list, list]:
+    pipeline = Pipeline(settings, tmp_path / name)
+    stream_id = add_stream(settings, f"http://127.0.0.1:1/{name}.m3u8", name)
+    replay(settings, frames, stream_id, pipeline.overrides["STREAMSCOPE_FRAMES_TOPIC"])
+    pipeline.start("detector", "detector", "--idle-exit", "15")
+    pipeline.start("aggregator", "aggregator", "--idle-exit", "25")
+    if fault is not None:
+        wait_until(lambda: query(settings, "SELECT count(*) AS n FROM frame_windows WHERE stream_id = :s",
+                                 s=stream_id)[0]["n"] >= 1, 180, what="a first window")
+        fault(pipeline)
+    pipeline.wait("detector", 300)
+    pipeline.wait("aggregator", 300)
+    return window_table(settings, stream_id)
+
+
+def restart_pulsar(pipeline: Pipeline) -> None:
+    close_clients()
+    embedded.stop_pulsar(pipeline.settings)
+    time.sleep(3)
+    embedded.start_pulsar(pipeline.settings)
+
+
+def restart_postgres(pipeline: Pipeline) -> None:
+    dispose_engines()
+    embedded.stop_postgres(pipeline.settings)
+    time.sleep(10)
+    embedded.start_postgres(pipeline.settings)
+
+
+def kill_and_restart_workers(pipeline: Pipeline) -> None:
+    pipeline.kill("detector", signal.SIGKILL)
+    pipeline.kill("aggregator", signal.SIGKILL)
+    pipeline.start("detector", "detector", "--idle-exit", "15")
+    pipeline.start("aggregator", "aggregator", "--idle-exit", "25")
+
+
+def test_faults_change_no_window(own_runtime, recorded_frames, tmp_path) -> None:
+    baseline = run_with_fault(own_runtime, recorded_frames, tmp_path, "baseline", None)
+    frames_per_window, per_class = baseline
+    assert sum(n for _, n in frames_per_window) == len(recorded_frames)
+    assert any(cls == "person" for _, cls, *_ in per_class)
+    for name, fault in [("pulsar_restart", restart_pulsar), ("postgres_restart", restart_postgres),
+                        ("kill9", kill_and_restart_workers)]:
+        assert run_with_fault(own_runtime, recorded_frames, tmp_path, name, fault) == baseline, name
+    get_client(own_runtime)  # the test's own client still works after the restarts
+
+
+def test_source_dropped_and_restored_loses_no_window(own_runtime, tmp_path) -> None:
+    settings = own_runtime
+    pipeline = Pipeline(settings, tmp_path / "logs")
+    with LiveHLSSource("zidane", width=960, height=540, fps=15) as source:
+        stream_id = add_stream(settings, source.url, "dropped")
+        pipeline.start("detector", "detector", "--idle-exit", "20")
+        pipeline.start("aggregator", "aggregator", "--idle-exit", "25")
+        pipeline.start("reader", "reader", "--stream", str(stream_id), "--duration", "45")
+        time.sleep(12)
+        source.stop_producer()
+        time.sleep(8)
+        source.start_producer()
+        pipeline.wait("reader", 120)
+    pipeline.wait("detector", 180)
+    pipeline.wait("aggregator", 180)
+    sessions = query(settings, "SELECT count(*) AS n, sum(frames_published) AS published FROM reader_sessions "
+                               "WHERE stream_id = :s", s=stream_id)[0]
+    assert sessions["n"] >= 2, "the reader reconnected after the source came back"
+    frames_per_window, _ = window_table(settings, stream_id)
+    assert sum(n for _, n in frames_per_window) == sessions["published"]
+    window = int(pipeline.overrides["STREAMSCOPE_WINDOW_SECONDS"])
+    assert all(n <= FPS * window + 1 for _, n in frames_per_window), "no window counted twice"
