@@ -94,10 +94,11 @@ resource "aws_launch_template" "gpu" {
     device_name = "/dev/xvda"
 
     ebs {
-      volume_size           = 100
-      volume_type           = "gp3"
+      volume_size = 100
+      volume_type = "gp3"
+      # The account's default EBS key: a customer-managed key would also need a
+      # key-policy grant for the Auto Scaling service-linked role.
       encrypted             = true
-      kms_key_id            = var.kms_key_arn
       delete_on_termination = true
     }
   }

@@ -45,7 +45,7 @@ locals {
 
   service_environment = {
     detector = {
-      STREAMSCOPE_DETECTOR_DEVICE = local.gpu && var.detector_device == "cpu" ? "cuda:0" : var.detector_device
+      STREAMSCOPE_DETECTOR_DEVICE = var.detector_device
       YOLO_OFFLINE                = "1"
       YOLO_AUTOINSTALL            = "false"
       YOLO_CONFIG_DIR             = "/tmp/ultralytics"

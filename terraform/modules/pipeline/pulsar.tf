@@ -78,7 +78,7 @@ resource "aws_service_discovery_service" "pulsar" {
 resource "aws_security_group" "pulsar" {
   count       = local.pulsar_count
   name        = "${var.name_prefix}-pulsar"
-  description = "Pulsar broker: 6650 and 8080 from the pipeline tasks only"
+  description = "Pulsar broker: binary protocol 6650 from the pipeline tasks only"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name_prefix}-pulsar" })
 }
