@@ -52,3 +52,13 @@ output "alarm_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.monitoring.alarm_topic_arn
 }
+
+output "private_subnet_ids" {
+  description = "Private subnets (for one-off ECS tasks such as migrations)."
+  value       = module.network.private_subnet_ids
+}
+
+output "pipeline_security_group_id" {
+  description = "Security group of the pipeline tasks (for one-off ECS tasks)."
+  value       = module.pipeline.tasks_security_group_id
+}
