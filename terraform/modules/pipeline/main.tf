@@ -52,12 +52,15 @@ locals {
     }
     aggregator = {}
     airflow = {
-      AIRFLOW__CORE__LOAD_EXAMPLES            = "False"
-      AIRFLOW__API__HOST                      = "0.0.0.0"
-      AIRFLOW__COSMOS__ENABLE_TELEMETRY       = "False"
-      DBT_SEND_ANONYMOUS_USAGE_STATS          = "False"
-      AIRFLOW__CORE__PARALLELISM              = "8"
-      AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK = "True"
+      AIRFLOW__CORE__LOAD_EXAMPLES = "False"
+      # Standalone keeps its metadata in the container: a restarted task must not
+      # come back with every DAG paused.
+      AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION = "False"
+      AIRFLOW__API__HOST                         = "0.0.0.0"
+      AIRFLOW__COSMOS__ENABLE_TELEMETRY          = "False"
+      DBT_SEND_ANONYMOUS_USAGE_STATS             = "False"
+      AIRFLOW__CORE__PARALLELISM                 = "8"
+      AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK    = "True"
     }
   }
 }
