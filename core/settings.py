@@ -6,11 +6,13 @@ Values come from environment variables prefixed ``STREAMSCOPE_`` (or a ``.env`` 
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -67,12 +69,27 @@ class Settings(BaseSettings):
     # --- api ----------------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    api_tokens: list[str] = Field(default_factory=list, description="Bearer tokens allowed to write.")
-    cors_origins: list[str] = Field(default_factory=list)
+    api_tokens: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Bearer tokens allowed to write (comma-separated or a JSON list)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (comma-separated or a JSON list)."
+    )
 
     # --- analytics / maintenance ---------------------------------------------------------------------
     retention_days: int = Field(30, ge=1)
     max_failed_sessions: int = Field(5, ge=1, description="Deactivate a stream after this many failed sessions.")
+
+    @field_validator("api_tokens", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        """Accept ``a,b`` (what Terraform and shells pass) as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -107,7 +107,7 @@ def recorded_frames(own_runtime, tmp_path_factory):
     while True:
         try:
             message = consumer.receive(timeout_millis=3000)
-        except Exception:  # noqa: BLE001 - pulsar.Timeout: the topic is drained
+        except Exception:  # pulsar.Timeout: the topic is drained
             break
         frames.append(decode_frame(message.properties(), message.event_timestamp(), message.data()))
         consumer.acknowledge(message)

@@ -378,7 +378,7 @@ variable "alarm_emails" {
 variable "backlog_topics" {
   description = "Pulsar topics whose backlog is alarmed on."
   type        = list(string)
-  default     = ["persistent://public/default/frames", "persistent://public/default/detections"]
+  default     = ["persistent://public/default/streamscope-frames", "persistent://public/default/streamscope-detections"]
 }
 
 variable "backlog_threshold" {

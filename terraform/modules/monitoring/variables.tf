@@ -92,11 +92,11 @@ variable "backlog_metric_namespace" {
 variable "backlog_topics" {
   description = "Pulsar topics whose backlog (pulsar_msg_backlog, dimension topic) is watched."
   type        = list(string)
-  default     = ["persistent://public/default/frames", "persistent://public/default/detections"]
+  default     = ["persistent://public/default/streamscope-frames", "persistent://public/default/streamscope-detections"]
 
   validation {
     condition     = alltrue([for t in var.backlog_topics : can(regex("^(persistent|non-persistent)://[^/]+/[^/]+/.+$", t))])
-    error_message = "Each backlog topic must be a full topic name, e.g. persistent://public/default/frames."
+    error_message = "Each backlog topic must be a full topic name, e.g. persistent://public/default/streamscope-frames."
   }
 }
 
