@@ -63,7 +63,7 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
         aria-label={`Line chart of ${label.toLowerCase()} over time for ${shown.map((s) => s.object).join(", ")}. The same data is available as a table below.`}
         className="h-72 w-full sm:h-80"
       >
-        <ResponsiveContainer width="100%" height="100%">
+        <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 320, height: 288 }}>
           <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="#e2e8f0" strokeDasharray="3 3" vertical={false} />
             <XAxis
