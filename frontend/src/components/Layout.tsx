@@ -1,4 +1,8 @@
 import { useEffect, useRef, type ReactNode } from "react";
+
+// Set when a navigation happened before the new page's heading existed (lazy route, loading
+// state); the next PageHeader to mount takes the focus.
+let headingFocusPending = false;
 import { Link, NavLink, useLocation } from "react-router";
 
 const NAV = [
@@ -29,7 +33,12 @@ export function Layout({ children }: { children: ReactNode }) {
       return;
     }
     const h1 = document.querySelector<HTMLElement>("main h1");
-    (h1 ?? document.getElementById("main"))?.focus();
+    if (h1) {
+      h1.focus();
+    } else {
+      headingFocusPending = true;
+      document.getElementById("main")?.focus();
+    }
   }, [pathname]);
 
   return (
@@ -79,10 +88,17 @@ export function Layout({ children }: { children: ReactNode }) {
 
 /** Page heading that receives focus after navigation. */
 export function PageHeader({ title, subtitle, actions, testId }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; testId?: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (headingFocusPending) {
+      headingFocusPending = false;
+      ref.current?.focus();
+    }
+  }, []);
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
       <div className="min-w-0">
-        <h1 tabIndex={-1} data-testid={testId} className="text-2xl font-semibold tracking-tight text-slate-900 focus:outline-none sm:text-3xl">
+        <h1 ref={ref} tabIndex={-1} data-testid={testId} className="text-2xl font-semibold tracking-tight text-slate-900 focus:outline-none sm:text-3xl">
           {title}
         </h1>
         {subtitle && <p className="mt-1 text-sm text-slate-600">{subtitle}</p>}

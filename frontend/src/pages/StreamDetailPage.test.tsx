@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { makeStream, renderApp, stubFetch } from "../test/helpers";
 import type { StreamDetail, StreamObjects } from "../api/types";
 
@@ -36,11 +36,18 @@ const SERIES: StreamObjects = {
 };
 
 describe("StreamDetailPage", () => {
+  // The page is a lazy route (it carries the chart library): load the chunk before timing-sensitive tests.
+  beforeAll(async () => {
+    await import("./StreamDetailPage");
+  });
+
   it("shows metadata, health, snapshot, top objects and the chart", async () => {
     const api = stubFetch({ "GET /api/streams/3": { json: DETAIL }, "GET /api/streams/3/objects": { json: SERIES } });
     renderApp("/streams/3");
 
-    const title = await screen.findByTestId("stream-title");
+    await screen.findByTestId("source-link");
+    expect(screen.getByTestId("view-stream")).toHaveAttribute("aria-busy", "false");
+    const title = screen.getByTestId("stream-title");
     expect(title).toHaveTextContent("Times Square");
     expect(within(title).getByTestId("status-badge")).toHaveAttribute("data-status", "reconnecting");
     expect(screen.getByTestId("source-link")).toHaveAttribute("href", DETAIL.url);
@@ -70,6 +77,15 @@ describe("StreamDetailPage", () => {
     await user.selectOptions(screen.getByRole("combobox", { name: "Metric" }), "unique");
     expect(screen.getByTestId("location")).toHaveTextContent("/streams/3?range=1h&metric=unique");
     expect(await screen.findByRole("img", { name: /unique objects/i })).toBeInTheDocument();
+  });
+
+  it("shows a busy view with a placeholder title while loading", async () => {
+    stubFetch({ "GET /api/streams/3": () => new Promise<never>(() => {}), "GET /api/streams/3/objects": () => new Promise<never>(() => {}) });
+    renderApp("/streams/3");
+    const view = await screen.findByTestId("view-stream");
+    expect(view).toHaveAttribute("aria-busy", "true");
+    expect(screen.getByTestId("stream-title")).toHaveTextContent("Stream 3");
+    expect(within(view).getByRole("status")).toHaveTextContent("Loading stream…");
   });
 
   it("says when a stream does not exist", async () => {

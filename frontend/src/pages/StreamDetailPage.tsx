@@ -66,7 +66,7 @@ export default function StreamDetailPage() {
   }
 
   return (
-    <section aria-labelledby="stream-title" data-testid="view-stream" data-stream-id={id}>
+    <section aria-labelledby="stream-title" aria-busy={!stream.data && !stream.error} data-testid="view-stream" data-stream-id={id}>
       <nav aria-label="Breadcrumb" className="mb-3 text-sm">
         <ol className="flex flex-wrap items-center gap-1 text-slate-500">
           <li>
@@ -81,18 +81,29 @@ export default function StreamDetailPage() {
         </ol>
       </nav>
 
+      <PageHeader
+        testId="stream-title"
+        title={
+          <span id="stream-title" className="flex flex-wrap items-center gap-3">
+            <span className="break-words">{name}</span>
+            {stream.data && <StatusBadge status={stream.data.status} reason={stream.data.status_reason} />}
+          </span>
+        }
+        subtitle={stream.data ? <StreamSubtitle detail={stream.data} /> : undefined}
+        actions={
+          stream.data ? (
+            <span className="text-xs text-slate-500">
+              {stream.loading ? "Refreshing…" : `Auto-refreshes every ${REFRESH_MS / 1000} s`}
+            </span>
+          ) : undefined
+        }
+      />
       {stream.error && !stream.data ? (
-        <>
-          <PageHeader title={<span id="stream-title">{name}</span>} />
-          <ErrorMessage title="Could not load this stream" error={stream.error} onRetry={stream.reload} />
-        </>
+        <ErrorMessage title="Could not load this stream" error={stream.error} onRetry={stream.reload} />
       ) : !stream.data ? (
-        <>
-          <PageHeader title={<span id="stream-title">{name}</span>} />
-          <Loading label="Loading stream…" />
-        </>
+        <Loading label="Loading stream…" />
       ) : (
-        <StreamBody detail={stream.data} refreshing={stream.loading}>
+        <StreamBody detail={stream.data}>
           <div className="card p-4 sm:p-5" data-testid="chart-card">
             <div className="mb-4 flex flex-wrap items-end justify-between gap-4">
               <h2 className="text-base font-semibold text-slate-900">Objects over time</h2>
@@ -138,29 +149,23 @@ export default function StreamDetailPage() {
   );
 }
 
-function StreamBody({ detail, refreshing, children }: { detail: StreamDetail; refreshing: boolean; children: ReactNode }) {
+function StreamSubtitle({ detail }: { detail: StreamDetail }) {
   const name = streamLabel(detail);
   const sub = [detail.title && detail.title !== name ? detail.title : null, detail.channel].filter(Boolean).join(" · ");
   return (
     <>
-      <PageHeader
-        testId="stream-title"
-        title={
-          <span id="stream-title" className="flex flex-wrap items-center gap-3">
-            <span className="break-words">{name}</span>
-            <StatusBadge status={detail.status} reason={detail.status_reason} />
-          </span>
-        }
-        subtitle={
-          <>
-            {sub && <span>{sub} · </span>}
-            <a href={detail.url} target="_blank" rel="noopener noreferrer" className="link" data-testid="source-link">
-              Open source ({formatKind(detail.kind)})<span className="sr-only"> in a new tab</span> ↗
-            </a>
-          </>
-        }
-        actions={<span className="text-xs text-slate-500" aria-live="polite">{refreshing ? "Refreshing…" : `Auto-refreshes every ${REFRESH_MS / 1000} s`}</span>}
-      />
+      {sub && <span>{sub} · </span>}
+      <a href={detail.url} target="_blank" rel="noopener noreferrer" className="link" data-testid="source-link">
+        Open source ({formatKind(detail.kind)})<span className="sr-only"> in a new tab</span> ↗
+      </a>
+    </>
+  );
+}
+
+function StreamBody({ detail, children }: { detail: StreamDetail; children: ReactNode }) {
+  const name = streamLabel(detail);
+  return (
+    <>
       {detail.status_reason && (
         <p className="mb-4 rounded-lg border border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900" data-testid="status-reason">
           {detail.status_reason}
