@@ -52,22 +52,22 @@ export function ObjectsPage() {
         <Empty title={`No class matches “${q}”`} />
       ) : (
         <div className="card overflow-x-auto">
-          <table className="w-full min-w-[36rem] text-sm" data-testid="objects-table">
+          <table className="w-full text-sm" data-testid="objects-table">
             <caption className="sr-only">Object classes ranked by mean objects per frame</caption>
-            <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
+            <thead className="bg-slate-50 text-left text-xs whitespace-nowrap uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="w-16 px-4 py-3 font-medium">Rank</th>
-                <th scope="col" className="px-4 py-3 font-medium">Class</th>
-                <th scope="col" className="px-4 py-3 text-right font-medium">Mean / frame</th>
-                <th scope="col" className="px-4 py-3 text-right font-medium">Streams</th>
-                <th scope="col" className="px-4 py-3 text-right font-medium">Frames</th>
+                <th scope="col" className="w-10 px-2 py-3 font-medium sm:w-16 sm:px-4"><span aria-hidden="true">#</span><span className="sr-only">Rank</span></th>
+                <th scope="col" className="px-2 py-3 sm:px-4 font-medium">Class</th>
+                <th scope="col" className="px-2 py-3 sm:px-4 text-right font-medium">Mean / frame</th>
+                <th scope="col" className="px-2 py-3 sm:px-4 text-right font-medium">Streams</th>
+                <th scope="col" className="px-2 py-3 sm:px-4 text-right font-medium">Frames</th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
               {items.map((o) => (
                 <tr key={o.object} data-testid="object-row" data-object={o.object} className="hover:bg-slate-50">
-                  <td className="px-4 py-3 tabular-nums text-slate-500">{o.rank}</td>
-                  <th scope="row" className="px-4 py-3 text-left font-medium">
+                  <td className="px-2 py-3 sm:px-4 tabular-nums text-slate-500">{o.rank}</td>
+                  <th scope="row" className="px-2 py-3 sm:px-4 text-left font-medium">
                     <Link
                       to={{ pathname: "/", search: serialiseRankingsQuery({ objects: [o.object], window: DEFAULT_WINDOW }) }}
                       className="link"
@@ -76,16 +76,16 @@ export function ObjectsPage() {
                       {o.object}
                     </Link>
                   </th>
-                  <td className="px-4 py-3 text-right">
+                  <td className="px-2 py-3 sm:px-4 text-right">
                     <div className="flex items-center justify-end gap-3">
                       <div aria-hidden="true" className="hidden h-1.5 w-24 overflow-hidden rounded-full bg-slate-100 sm:block">
                         <div className="h-full rounded-full bg-sky-500" style={{ width: `${maxMean > 0 ? (o.mean_per_frame / maxMean) * 100 : 0}%` }} />
                       </div>
-                      <span className="w-14 tabular-nums">{formatMean(o.mean_per_frame)}</span>
+                      <span className="tabular-nums sm:w-14">{formatMean(o.mean_per_frame)}</span>
                     </div>
                   </td>
-                  <td className="px-4 py-3 text-right tabular-nums">{formatInt(o.streams)}</td>
-                  <td className="px-4 py-3 text-right tabular-nums">{formatInt(o.frames)}</td>
+                  <td className="px-2 py-3 sm:px-4 text-right tabular-nums">{formatInt(o.streams)}</td>
+                  <td className="px-2 py-3 sm:px-4 text-right tabular-nums">{formatInt(o.frames)}</td>
                 </tr>
               ))}
             </tbody>
