@@ -41,6 +41,10 @@ describe("ObjectPicker", () => {
     await user.keyboard("{Enter}");
     expect(value()).toEqual(["traffic light"]);
     expect(box).toHaveValue("");
+    expect(box).toHaveAttribute("aria-expanded", "false");
+    expect(box).toHaveFocus();
+    await user.keyboard("{ArrowDown}");
+    expect(box).toHaveAttribute("aria-expanded", "true");
   });
 
   it("Enter without a highlighted option takes the best match", async () => {

@@ -56,6 +56,9 @@ export function ObjectPicker({ value, onChange, suggestions, max = MAX_OBJECTS, 
     onChange([...value, o]);
     setQuery("");
     setActive(-1);
+    // Close after a pick so the list does not cover the controls below (it reopens on typing,
+    // ArrowDown or a click on the box).
+    setOpen(false);
   }
 
   function remove(o: string) {
