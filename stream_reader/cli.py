@@ -40,6 +40,8 @@ def reader(
         summaries = runner.run()
     except RuntimeNotRunning as missing:
         raise fail(str(missing)) from None
+    except Exception as error:  # the registry or the broker cannot be reached at start
+        raise fail(f"the reader could not start: {str(error).splitlines()[0][:500]}") from error
     for stream_id, why in sorted(runner.skipped.items()):
         typer.echo(f"stream {stream_id}: not read ({why})", err=True)
     for item in summaries:

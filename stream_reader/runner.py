@@ -112,6 +112,8 @@ class ReaderRunner:
                     elif stream_id not in {t.id for t in targets}:
                         self.skipped[stream_id] = known[stream_id].status
         except Exception as error:  # the database is down: keep what runs, try again at the next refresh
+            if first:
+                raise  # nothing runs yet: say so (a failed Airflow task) rather than read nothing quietly
             log.warning("cannot read the stream registry: %s", str(error).splitlines()[0][:300])
             return
         active = {target.id: target for target in targets}

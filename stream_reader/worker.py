@@ -15,6 +15,7 @@ Nothing a stream does may stop another: every error is caught here, recorded, an
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -162,7 +163,8 @@ class StreamWorker(threading.Thread):
             source = self.resolver(self.target.url, self.target.kind, max_height=s.reader_max_height,
                                    timeout_s=s.resolve_timeout_s)
         except StreamUnreachable as error:
-            return Outcome("resolve_failed", f"cannot resolve the stream: {error.reason}")
+            reason = re.sub(r" \(caused by .*\)$", "", error.reason)  # urllib3 repeats itself in brackets
+            return Outcome("resolve_failed", f"cannot resolve the stream: {reason}")
         except NoUsableFormat as error:
             return Outcome("resolve_failed", f"cannot resolve the stream: {error}")
         if self.stopping:
