@@ -1,11 +1,13 @@
 """CPU cost of reading one 720p30 live stream at 1 frame/s: the reader against a naive read-everything loop.
 
-    PYTHONPATH=. python bench/reader.py [--seconds 60] [--warmup 8]
+    PYTHONPATH=. python bench/reader.py [--seconds 30] [--rounds 3] [--warmup 5]
 
 A live HLS stream (``streamscope testsrc --scene bus``, 1280x720, 30 frames/s, libx264) runs in a process of
 its own; each variant then reads it in a fresh child process, and the child's own CPU time (user + system,
-all its threads; ``resource.getrusage(RUSAGE_SELF)``) is measured over ``--seconds`` after a warm-up that
-leaves imports and connecting out. The ffmpeg encoder of the source is another process and never counted.
+all its threads; ``resource.getrusage(RUSAGE_SELF)``) is measured over ``--seconds``, starting ``--warmup``
+seconds after its first frame (imports and connecting left out). Variants take turns for ``--rounds`` rounds
+and medians are printed, since other work on a small machine disturbs single runs. The ffmpeg encoder of the
+source is another process and never counted.
 
 Variants:
   reader          the real reader (``ReaderRunner``): yt-dlp, OpenCV grab()/retrieve(), one decoding thread,
@@ -25,6 +27,7 @@ import os
 import platform
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,7 +132,9 @@ def child_loop(variant: str, url: str, window: Window) -> dict:
     return window.result or {}
 
 
-def child_reader(stream_id: int, window: Window) -> dict:
+def child_reader(stream_id: int, warmup: float, seconds: float) -> dict:
+    """The real reader in a thread; the window starts and ends right after the reader adds its per-frame
+    counts to the metrics (it does so every health interval), so the counts match the CPU interval."""
     from core.settings import get_settings
     from stream_reader import metrics
     from stream_reader.runner import ReaderRunner
@@ -143,19 +148,28 @@ def child_reader(stream_id: int, window: Window) -> dict:
         return (int(metrics.FRAMES_READ.labels(label)._value.get()),
                 int(metrics.FRAMES_PUBLISHED.labels(label)._value.get()))
 
-    while window.tick(*counts()):
+    def after_next_flush() -> tuple[float, float, tuple[int, int]]:
+        before = counts()[0]
+        while counts()[0] == before:
+            time.sleep(0.05)
+        return cpu_seconds(), time.monotonic(), counts()
+
+    while counts()[0] == 0:
         time.sleep(0.05)
+    time.sleep(warmup)
+    cpu0, t0, (read0, kept0) = after_next_flush()
+    time.sleep(max(0.0, seconds - 1.0))
+    cpu1, t1, (read1, kept1) = after_next_flush()
     runner.stop()
     thread.join(60)
-    return window.result or {}
+    return dict(cpu_s=cpu1 - cpu0, wall_s=t1 - t0, decoded=read1 - read0, kept=kept1 - kept0)
 
 
 def run_child(args: argparse.Namespace) -> None:
-    window = Window(args.warmup, args.seconds)
     if args.child == "reader":
-        result = child_reader(args.stream_id, window)
+        result = child_reader(args.stream_id, args.warmup, args.seconds)
     else:
-        result = child_loop(args.child, args.url, window)
+        result = child_loop(args.child, args.url, Window(args.warmup, args.seconds))
     print(json.dumps(result), flush=True)
 
 
@@ -176,7 +190,8 @@ def start_source() -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per variant")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per variant and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (variants interleaved); medians are shown")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds after the first frame before measuring")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -210,20 +225,22 @@ def main() -> None:
            "STREAMSCOPE_DATA_DIR": str(settings.data_dir),
            "STREAMSCOPE_EMBEDDED_PULSAR_PORT": str(settings.embedded_pulsar_port),
            "STREAMSCOPE_FRAMES_TOPIC": "bench-frames", "STREAMSCOPE_READER_METRICS_PORT": "0"}
-    results: dict[str, dict] = {}
+    results: dict[str, list[dict]] = {}
     try:
         with session_scope(settings) as session:
             stream_id = register(session, url, fps=1.0, check=False).id
-        for variant in variants:
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", variant, "--url", url, "--stream-id", str(stream_id),
-                 "--seconds", str(args.seconds), "--warmup", str(args.warmup)],
-                env=env, cwd=REPO, capture_output=True, text=True, timeout=args.seconds + args.warmup + 180)
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            if done.returncode != 0 or not lines:
-                print(f"{variant}: failed\n{done.stderr[-2000:]}")
-                continue
-            results[variant] = json.loads(lines[-1])
+        for round_number in range(args.rounds):
+            for variant in variants:
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", variant, "--url", url, "--stream-id", str(stream_id),
+                     "--seconds", str(args.seconds), "--warmup", str(args.warmup)],
+                    env=env, cwd=REPO, capture_output=True, text=True,
+                    timeout=args.seconds + args.warmup + 180)
+                lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+                if done.returncode != 0 or not lines:
+                    print(f"{variant} (round {round_number + 1}): failed\n{done.stderr[-2000:]}")
+                    continue
+                results.setdefault(variant, []).append(json.loads(lines[-1]))
     finally:
         source.terminate()
         source.wait(20)
@@ -232,26 +249,28 @@ def main() -> None:
         close_clients()
         embedded.down(settings)
 
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"source 1280x720 30 frames/s H.264 (testsrc bus), sampled at 1 frame/s; {args.seconds:g} s per variant")
-    print(f"{'variant':16} {'decoded/s':>9} {'kept/s':>7} {'CPU s per stream-min':>21} {'% of a core':>12}")
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load "
+          f"average {os.getloadavg()[0]:.1f}; source 1280x720 30 frames/s H.264 (testsrc bus), sampled at 1 frame/s; "
+          f"{args.rounds} rounds of {args.seconds:g} s per variant (median, min-max)")
+    print(f"{'variant':16} {'decoded/s':>9} {'kept/s':>7} {'CPU s per stream-min':>21} {'% of a core':>12}  range")
+    cost: dict[str, float] = {}
     starved = []
-    for variant, r in results.items():
-        per_minute = r["cpu_s"] / r["wall_s"] * 60
-        decoded = r["decoded"] / r["wall_s"]
-        print(f"{variant:16} {decoded:9.1f} {r['kept'] / r['wall_s']:7.2f} {per_minute:21.2f} "
-              f"{per_minute / 60 * 100:11.2f}%")
+    for variant, runs in results.items():
+        shares = sorted(r["cpu_s"] / r["wall_s"] for r in runs)
+        cost[variant] = statistics.median(shares)
+        decoded = statistics.median(r["decoded"] / r["wall_s"] for r in runs)
+        kept = statistics.median(r["kept"] / r["wall_s"] for r in runs)
+        print(f"{variant:16} {decoded:9.1f} {kept:7.2f} {cost[variant] * 60:21.2f} {cost[variant] * 100:11.2f}%  "
+              f"{shares[0] * 100:.2f}-{shares[-1] * 100:.2f}%")
         if variant != "pyav-keyframes" and decoded < 28.5:
             starved.append(variant)
     if starved:
         print(f"warning: {', '.join(starved)} decoded fewer than 30 frames/s: the machine was too busy for the "
               "source or the reader to keep up, so these figures are too low; run again on a quieter machine")
-    if "naive-read" in results:
-        naive = results["naive-read"]["cpu_s"] / results["naive-read"]["wall_s"]
+    if "naive-read" in cost:
         for variant in ("reader", "grab-1-thread", "grab-threads", "pyav-keyframes"):
-            if variant in results:
-                cost = results[variant]["cpu_s"] / results[variant]["wall_s"]
-                print(f"ratio naive-read / {variant}: {naive / cost:.2f}")
+            if variant in cost:
+                print(f"ratio naive-read / {variant}: {cost['naive-read'] / cost[variant]:.2f}")
 
 
 if __name__ == "__main__":

@@ -218,12 +218,26 @@ class StreamWorker(threading.Thread):
         counter: PublishCounter,
         started: float,
     ) -> Outcome:
+        meters = _Meters(self.label)
+        try:
+            return self._read_frames(capture, source, live, target_duration, health, counter, started, meters)
+        finally:
+            meters.flush()
+
+    def _read_frames(
+        self,
+        capture: Capture,
+        source: ResolvedSource,
+        live: bool,
+        target_duration: float | None,
+        health: SessionHealth,
+        counter: PublishCounter,
+        started: float,
+        meters: _Meters,
+    ) -> Outcome:
         s = self.settings
         schedule = SampleSchedule(self.target.fps, burst_seconds=max(2.0, 2 * (target_duration or 1.0)))
         clock = CaptureClock(utcnow(), time.monotonic())
-        read_metric = metrics.FRAMES_READ.labels(self.label)
-        decode_metric = metrics.DECODE_SECONDS.labels(self.label)
-        encode_metric = metrics.ENCODE_SECONDS.labels(self.label)
         seq = 0
         next_write = time.monotonic() + s.reader_health_interval_s
         pace_origin: tuple[float, float] | None = None  # (media, monotonic) for pacing a VOD to real time
@@ -232,7 +246,7 @@ class StreamWorker(threading.Thread):
                 return Outcome("stopped")
             cpu = time.thread_time()
             grab = capture.grab()
-            decode_metric.inc(time.thread_time() - cpu)
+            meters.decode += time.thread_time() - cpu
             now = time.monotonic()
             if grab.blocked_s >= 0.9 * capture.read_timeout_s:
                 health.stalls += 1
@@ -248,7 +262,7 @@ class StreamWorker(threading.Thread):
                 metrics.STREAM_LIVE.labels(self.label).set(0)
                 return self._after_close(source, live)
             health.frames_read += 1
-            read_metric.inc()
+            meters.read += 1
             if not live and grab.media_s is not None:  # a file or VOD: no faster than real time
                 if pace_origin is None:
                     pace_origin = (grab.media_s, now)
@@ -258,11 +272,11 @@ class StreamWorker(threading.Thread):
             if schedule.offer(now, grab.media_s):
                 cpu = time.thread_time()
                 image = capture.retrieve()
-                decode_metric.inc(time.thread_time() - cpu)
+                meters.decode += time.thread_time() - cpu
                 if image is not None:
                     cpu = time.thread_time()
                     jpeg, width, height = encode_jpeg(image, s.reader_max_width, s.reader_jpeg_quality)
-                    encode_metric.inc(time.thread_time() - cpu)
+                    meters.encode += time.thread_time() - cpu
                     captured = clock.at(now)
                     meta = FrameMeta(self.target.id, health.id, seq, captured, width, height)
                     self.publisher.publish(meta, jpeg, counter)
@@ -274,6 +288,7 @@ class StreamWorker(threading.Thread):
                             return outcome
             if now >= next_write:
                 next_write = now + s.reader_health_interval_s
+                meters.flush()
                 outcome = self._write_health(health, counter)
                 if outcome is not None:
                     return outcome
@@ -325,6 +340,22 @@ class StreamWorker(threading.Thread):
                             self._db_errors, str(error).splitlines()[0][:300])
             return default
         return result
+
+
+class _Meters:
+    """Per-frame figures summed locally and added to the Prometheus counters every few seconds, not per frame."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.read = 0
+        self.decode = 0.0
+        self.encode = 0.0
+
+    def flush(self) -> None:
+        metrics.FRAMES_READ.labels(self.label).inc(self.read)
+        metrics.DECODE_SECONDS.labels(self.label).inc(self.decode)
+        metrics.ENCODE_SECONDS.labels(self.label).inc(self.encode)
+        self.read, self.decode, self.encode = 0, 0.0, 0.0
 
 
 def _format_bitrate(source: ResolvedSource) -> int | None:

@@ -76,9 +76,10 @@ def test_frames_arrive_at_the_requested_rate_in_true_colours_and_in_order(reader
         reader = RunningReader(settings, [stream_id], duration_s=14)
         wait_until(lambda: len(collector.of(stream_id)) >= 2, 20, "the first frames")
         assert stream_row(settings, stream_id).status == StreamStatus.LIVE
-        wait_until(lambda: metric(scrape(metrics_port), "streamscope_reader_frames_published_total", stream_id) > 0,
-                   10, "the published-frames metric")
-        text = scrape(metrics_port)
+        names = [f"streamscope_reader_{name}_total" for name in ("frames_published", "frames_read", "decode_seconds",
+                                                                  "encode_seconds")]
+        text = wait_until(lambda: (t := scrape(metrics_port)) and all(metric(t, n, stream_id) > 0 for n in names)
+                          and t, 10, "the metrics")
         summary = reader.join(40)
     time.sleep(1)
     frames = collector.of(stream_id)
@@ -98,8 +99,7 @@ def test_frames_arrive_at_the_requested_rate_in_true_colours_and_in_order(reader
     assert row.last_frame_at == frames[-1].meta.capture_time
     stream = stream_row(settings, stream_id)
     assert (stream.status, stream.status_reason, stream.is_live) == (StreamStatus.PENDING, "reader stopped", True)
-    for name in ("frames_read_total", "decode_seconds_total", "encode_seconds_total"):
-        assert metric(text, f"streamscope_reader_{name}", stream_id) > 0, name
+    assert metric(text, "streamscope_reader_stream_live", stream_id) == 1
 
 
 @pytest.mark.slow
