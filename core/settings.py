@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     # --- analytics / maintenance ---------------------------------------------------------------------
     retention_days: int = Field(30, ge=1)
     max_failed_sessions: int = Field(5, ge=1, description="Deactivate a stream after this many failed sessions.")
+    dbt_schema: str = Field("public", description="Schema dbt builds the marts in (the API reads them there).")
+    dbt_threads: int = Field(4, ge=1, description="dbt threads (concurrent models).")
+    reader_interval_minutes: int = Field(5, ge=1, le=1440, description="stream_reader DAG: minutes per run.")
+    dbt_interval_minutes: int = Field(15, ge=1, le=1440, description="dbt_analytics DAG: minutes per run.")
+    maintenance_interval_minutes: int = Field(60, ge=1, description="stream_maintenance DAG: minutes per run.")
+    airflow_port: int = Field(8080, description="Port of the standalone Airflow API server (127.0.0.1).")
+    airflow_parallelism: int = Field(4, ge=1, description="Airflow task slots (small machine).")
 
     @field_validator("data_dir")
     @classmethod
