@@ -9,16 +9,19 @@ import typer
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-def _run(args: list[str]) -> None:
-    from core.embedded import RuntimeNotRunning
+def _run(args: list[str], needs_database: bool = True) -> None:
+    from core.embedded import RuntimeNotRunning, database_url
     from core.settings import get_settings
     from dbt_analytics.runner import run_dbt
 
+    settings = get_settings()
     try:
-        result = run_dbt(get_settings(), args)
+        if needs_database:
+            database_url(settings)  # a clear message when the embedded server is down, before dbt starts
     except RuntimeNotRunning as missing:
         typer.secho(f"error: {missing}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+    result = run_dbt(settings, args)
     if result.returncode:
         raise typer.Exit(result.returncode)
 
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
     @dbt_app.command("exec", context_settings=PASSTHROUGH)
     def exec_(ctx: typer.Context) -> None:
         """Any dbt command with the generated profile, e.g. `streamscope dbt exec debug`."""
-        _run(list(ctx.args))
+        _run(list(ctx.args), needs_database=False)
 
     @dbt_app.command("profile")
     def profile(show: Annotated[bool, typer.Option("--show", help="Print the file (it may hold a password).")] = False

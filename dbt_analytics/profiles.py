@@ -42,11 +42,19 @@ def connection_params(url: str) -> dict[str, Any]:
     return params
 
 
-def profile_dict(settings: Settings, url: str | None = None) -> dict[str, Any]:
-    """The profiles.yml content for ``settings`` (``url`` defaults to the running database's URL)."""
-    from core.embedded import database_url
+def expected_database_url(settings: Settings) -> str:
+    """The database URL, also while the embedded server is down (its socket dir and default port then)."""
+    from core.embedded import DATABASE_NAME, RuntimeNotRunning, database_url
 
-    params = connection_params(url or database_url(settings))
+    try:
+        return database_url(settings)
+    except RuntimeNotRunning:
+        return f"postgresql://postgres:@/{DATABASE_NAME}?host={settings.postgres_dir}"
+
+
+def profile_dict(settings: Settings, url: str | None = None) -> dict[str, Any]:
+    """The profiles.yml content for ``settings`` (``url`` defaults to the configured or embedded database)."""
+    params = connection_params(url or expected_database_url(settings))
     output = {"type": "postgres", **params, "schema": settings.dbt_schema, "threads": settings.dbt_threads}
     output.setdefault("connect_timeout", 10)
     return {PROFILE_NAME: {"target": TARGET_NAME, "outputs": {TARGET_NAME: output}}}

@@ -6,6 +6,7 @@ the ``dbt`` of the running Python's environment.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +49,8 @@ def dbt_command(settings: Settings, args: Sequence[str]) -> list[str]:
     if args and args[0] in _PROJECT_COMMANDS:
         profiles = write_profiles(settings)
         command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles.parent)]
+        if settings.dbt_vars and "--vars" not in args and args[0] not in ("clean", "deps", "debug"):
+            command += ["--vars", json.dumps(settings.dbt_vars)]
     return command
 
 

@@ -25,8 +25,9 @@ watermark as (
     from {{ this }}
 ),
 
+-- Read from the source, not the ephemeral staging model: a CTE used twice is materialized whole by Postgres.
 changed_hours as (
-    select stream_id, hour from {{ ref('stg_object_stats') }}
+    select stream_id, {{ utc_hour('window_start') }} as hour from {{ source('streamscope', 'object_stats') }}
     where updated_at > (select since from watermark)
     union
     select stream_id, hour from {{ ref('stream_hours') }}

@@ -18,9 +18,10 @@
 with
 
 {% if is_incremental() %}
+-- Read from the source, not the ephemeral staging model: a CTE used twice is materialized whole by Postgres.
 changed_hours as (
-    select distinct stream_id, hour
-    from {{ ref('stg_frame_windows') }}
+    select distinct stream_id, {{ utc_hour('window_start') }} as hour
+    from {{ source('streamscope', 'frame_windows') }}
     where updated_at > (
         select coalesce(max(source_updated_at), '-infinity'::timestamptz) from {{ this }}
     ) - interval '1 minute' * {{ incremental_margin_minutes() }}
