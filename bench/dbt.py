@@ -45,17 +45,19 @@ WITH w AS (
 
 FRAME_WINDOWS_SQL = WINDOWS_SQL + """
 INSERT INTO frame_windows (stream_id, window_start, model, window_end, frames, sessions, first_capture_at,
-                           last_capture_at)
-SELECT stream_id, start, 'yolo11n', start + interval '1 minute', frames, 1, start, start + interval '59 seconds'
+                           last_capture_at, updated_at)
+SELECT stream_id, start, 'yolo11n', start + interval '1 minute', frames, 1, start, start + interval '59 seconds',
+       CASE WHEN :written_live THEN now() ELSE start + interval '70 seconds' END
 FROM w
 """
 
 OBJECT_STATS_SQL = WINDOWS_SQL + """
 , c AS (SELECT k, (CAST(:names AS text[]))[k] AS name FROM generate_series(1, :classes) AS k)
 INSERT INTO object_stats (stream_id, window_start, model, object_class, window_end, class_id, frames, detections,
-                          mean_per_frame, max_per_frame, min_per_frame, unique_objects)
+                          mean_per_frame, max_per_frame, min_per_frame, unique_objects, updated_at)
 SELECT w.stream_id, w.start, 'yolo11n', c.name, w.start + interval '1 minute', c.k, w.frames, d.det,
-       d.det::float8 / w.frames, d.det / w.frames + 3, 0, d.det % 4
+       d.det::float8 / w.frames, d.det / w.frames + 3, 0, d.det % 4,
+       CASE WHEN :written_live THEN now() ELSE w.start + interval '70 seconds' END
 FROM w CROSS JOIN c
 CROSS JOIN LATERAL (
     SELECT (w.stream_id * 31 + c.k * 17 + extract(epoch FROM w.start)::bigint / 60) % (c.k * 40 + 1) AS det
@@ -63,12 +65,13 @@ CROSS JOIN LATERAL (
 """
 
 
-def generate(engine, streams: int, windows: int, classes: int, *, offset_minutes: int = 0) -> None:
+def generate(engine, streams: int, windows: int, classes: int, *, offset_minutes: int = 0, live: bool = False) -> None:
     """Streams, then `windows` one-minute windows per stream ending `offset_minutes` from now, C classes each.
 
-    Frames per window vary (50-60) and so do detections, so the aggregates are not trivially constant.
+    Frames per window vary (50-60) and so do detections, so the aggregates are not trivially constant. History
+    is stamped (updated_at) as the aggregator writes it, 10 s after each window's end; ``live`` rows now().
     """
-    params = {"streams": streams, "windows": windows, "off": offset_minutes}
+    params = {"streams": streams, "windows": windows, "off": offset_minutes, "written_live": live}
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO streams (id, canonical_id, url, kind, name, fps, status) "
@@ -133,7 +136,7 @@ def main() -> None:
 
         full_wall, full = build(["--full-refresh"])
         new_rows = options.streams * 60 * options.classes
-        generate(engine, options.streams, 60, options.classes, offset_minutes=60)  # the next hour arrives
+        generate(engine, options.streams, 60, options.classes, offset_minutes=60, live=True)  # the next hour
         inc_wall, inc = build([])
         idle_wall, idle = build([])
 
