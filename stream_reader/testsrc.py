@@ -3,6 +3,11 @@
 Used by the tests and the demo: ultralytics' ``bus.jpg`` (a bus and 4 people) or ``zidane.jpg`` (2 people),
 slowly panned so consecutive frames differ, encoded with libx264 into 1-second HLS segments (a sliding
 playlist without ENDLIST, like a real broadcast) and served by a threaded HTTP server.
+
+The ``colors`` scene is for checking what readers deliver: four solid quadrants of known colours
+(:data:`COLOR_QUADRANTS`) and, along the bottom edge, a strip of black/white blocks that spells the frame's
+number in binary (:func:`read_frame_number`). The number keeps growing across producer restarts (it counts
+frames since the source object was made), so a frame delivered twice, or out of order, shows.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -20,18 +26,73 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCENES = {"bus": "bus.jpg", "zidane": "zidane.jpg"}
+SCENES = {"bus": "bus.jpg", "zidane": "zidane.jpg", "colors": "colors.ppm"}
 # People visible in each scene (what the detector should find on average).
-KNOWN_PEOPLE = {"bus": 4, "zidane": 2}
+KNOWN_PEOPLE = {"bus": 4, "zidane": 2, "colors": 0}
+
+# The colors scene: quadrant name -> BGR colour (as OpenCV decodes it).
+COLOR_QUADRANTS = {
+    "top_left": (0, 0, 255),  # red
+    "top_right": (0, 255, 0),  # green
+    "bottom_left": (255, 0, 0),  # blue
+    "bottom_right": (0, 255, 255),  # yellow
+}
+COUNTER_BITS = 20  # frame numbers up to about 9.7 hours at 30 frames/s
+PAN = 32  # the scenes are drawn this much larger than the frame, then panned by up to this many pixels
 
 
-def scene_image(scene: str) -> Path:
-    """Path of a scene's image, shipped inside the ultralytics wheel."""
-    import ultralytics
-
+def scene_image(scene: str, width: int = 1280, height: int = 720) -> Path:
+    """Path of a scene's image: shipped inside the ultralytics wheel, or drawn (``colors``)."""
     if scene not in SCENES:
         raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(SCENES)}")
+    if scene == "colors":
+        return _colors_image(width + PAN, height + PAN)
+    import ultralytics
+
     return Path(ultralytics.__file__).parent / "assets" / SCENES[scene]
+
+
+def _colors_image(width: int, height: int) -> Path:
+    """A PPM of the four colour quadrants (written once per size into the temp folder)."""
+    path = Path(tempfile.gettempdir()) / f"streamscope-colors-{width}x{height}.ppm"
+    if not path.exists():
+        rgb = {name: bytes((r, g, b)) for name, (b, g, r) in COLOR_QUADRANTS.items()}
+        left, right = width // 2, width - width // 2
+        top_row = rgb["top_left"] * left + rgb["top_right"] * right
+        bottom_row = rgb["bottom_left"] * left + rgb["bottom_right"] * right
+        top = height // 2
+        data = f"P6 {width} {height} 255\n".encode() + top_row * top + bottom_row * (height - top)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return path
+
+
+def counter_strip_height(height: int) -> int:
+    return max(8, height // 16)
+
+
+def color_regions(width: int, height: int) -> dict[str, tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of each quadrant's middle half in a ``width`` x ``height`` frame of the colors scene:
+    far enough from the panned borders and from the counter strip to be a single colour."""
+    half_w, half_h = width // 2, height // 2
+    regions = {}
+    for name in COLOR_QUADRANTS:
+        x = 0 if name.endswith("left") else half_w
+        y = 0 if name.startswith("top") else half_h
+        regions[name] = (x + half_w // 4, y + half_h // 4, x + 3 * half_w // 4, y + 3 * half_h // 4)
+    return regions
+
+
+def read_frame_number(image) -> int:
+    """The frame number spelled by the colors scene's bottom strip (``image``: a BGR numpy array)."""
+    height, width = image.shape[:2]
+    y = height - max(1, counter_strip_height(height) // 2)
+    number = 0
+    for bit in range(COUNTER_BITS):
+        x = int((bit + 0.5) * width / COUNTER_BITS)
+        number = number * 2 + (1 if float(image[y, x].mean()) > 128 else 0)
+    return number
 
 
 def ffmpeg_binary() -> str:
@@ -78,6 +139,7 @@ class LiveHLSSource:
         self.port = port
         self._server: http.server.ThreadingHTTPServer | None = None
         self._producer: subprocess.Popen | None = None
+        self._origin = time.monotonic()  # the colors scene numbers frames from here
 
     @property
     def url(self) -> str:
@@ -92,12 +154,25 @@ class LiveHLSSource:
             f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
             f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
         )
+        inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
+        filters = ["-vf", video_filter]
+        if self.scene == "colors":
+            # Frame number n + offset in binary, one pixel per bit, scaled up into a strip along the bottom.
+            offset = round((time.monotonic() - self._origin) * self.fps)
+            strip = counter_strip_height(h)
+            bits = COUNTER_BITS
+            inputs += ["-f", "lavfi", "-i", f"color=c=black:s={bits}x2:r={self.fps}"]
+            filters = ["-filter_complex",
+                       f"[0:v]{video_filter}[bg];"
+                       f"[1:v]format=yuv420p,geq=lum='255*mod(floor((N+{offset})/pow(2,{bits - 1}-X)),2)'"
+                       f":cb=128:cr=128,scale={w}:{strip}:flags=neighbor[strip];"
+                       f"[bg][strip]overlay=0:{h - strip}:shortest=1,format=yuv420p[out]",
+                       "-map", "[out]"]  # fmt: skip
         flags = "delete_segments+append_list+independent_segments" + ("" if endlist else "+omit_endlist")
         gop = max(1, round(self.fps * self.segment_seconds))
         return [
             ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin",
-            "-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene)),
-            "-vf", video_filter, "-r", str(self.fps),
+            *inputs, *filters, "-r", str(self.fps),
             "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", str(gop),
             "-keyint_min", str(gop), "-sc_threshold", "0", "-b:v", "2M",
             "-f", "hls", "-hls_time", str(self.segment_seconds), "-hls_list_size", "5",

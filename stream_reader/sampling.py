@@ -1,0 +1,113 @@
+"""Which decoded frames to keep, and their capture times (pure logic, clock values passed in).
+
+Live HLS arrives in bursts: a whole segment (1–6 s of video) is decoded in a few milliseconds, then nothing
+until the next segment. Pacing by "now >= next due time" alone would keep one frame per burst (1 frame/s at
+2 frames/s requested) or keep neighbouring frames. So the schedule combines two clocks:
+
+- wall clock: a token bucket refilled at ``fps`` tokens per second caps the long-run rate (a file or a
+  catch-up burst can never produce more than ``fps`` frames per wall-clock second on average);
+- stream (media) time: within a burst, frames are spaced ``1/fps`` apart in the stream's own timestamps, so
+  the kept frames are spread evenly through the segment.
+
+When the stream's timestamps are unusable (missing, stuck), a full bucket forces a sample, so the rate falls
+back to plain wall-clock pacing instead of stopping. The bucket starts full and holds ``burst_seconds`` of
+frames (about two segments): enough to take a whole segment's share in one burst, too little to let a
+backlog turn into a flood.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class SampleSchedule:
+    """Decide per decoded frame whether to keep it: at most ``fps`` per wall-clock second on average."""
+
+    def __init__(self, fps: float, *, burst_seconds: float = 10.0, start: float | None = None):
+        if fps <= 0:
+            raise ValueError("fps must be positive")
+        self.fps = fps
+        self.interval = 1.0 / fps
+        self.capacity = max(1.0, fps * burst_seconds)
+        self._tokens = self.capacity  # a full bucket: the first segment yields its share, not a single frame
+        self._last_wall = start
+        self._next_media: float | None = None
+        self._last_media: float | None = None
+        self.kept = 0
+
+    def offer(self, now: float, media_s: float | None = None) -> bool:
+        """``True`` if the frame decoded at monotonic time ``now`` (stream time ``media_s``) is to be kept."""
+        if self._last_wall is None:
+            self._last_wall = now
+        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._last_wall) * self.fps)
+        self._last_wall = now
+        if self._tokens < 1.0:
+            return False
+        due = media_s is not None and self._media_due(media_s)
+        if not due and self._tokens < self.capacity:
+            return False
+        self._take(media_s)
+        return True
+
+    def _media_due(self, media_s: float) -> bool:
+        last = self._last_media
+        self._last_media = media_s
+        if self._next_media is None:
+            return True
+        if last is not None and (media_s < last - 1.0 or media_s > last + 60.0):
+            self._next_media = None  # the stream's clock jumped (discontinuity): start spacing afresh
+            return True
+        return media_s >= self._next_media - 1e-6
+
+    def _take(self, media_s: float | None) -> None:
+        self._tokens -= 1.0
+        self.kept += 1
+        if media_s is None:
+            return
+        if self._next_media is None:
+            self._next_media = media_s + self.interval
+        else:  # stay on the grid for an exact rate, but never keep two frames closer than half an interval
+            self._next_media = max(self._next_media + self.interval, media_s + self.interval / 2)
+
+
+class CaptureClock:
+    """UTC capture times that come from the wall clock yet never go backwards and never repeat.
+
+    Anchored once to the wall clock, then advanced by the monotonic clock, so an NTP step during a session
+    cannot reorder frames; consecutive times differ by at least one millisecond (Pulsar's event-time unit).
+    """
+
+    def __init__(self, wall: datetime, monotonic: float):
+        if wall.tzinfo is None:
+            raise ValueError("wall must be timezone-aware")
+        self._wall = wall.astimezone(UTC)
+        self._mono = monotonic
+        self._last: datetime | None = None
+
+    def at(self, monotonic: float) -> datetime:
+        moment = self._wall + timedelta(seconds=monotonic - self._mono)
+        moment = moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+        if self._last is not None and moment <= self._last:
+            moment = self._last + timedelta(milliseconds=1)
+        self._last = moment
+        return moment
+
+
+class Backoff:
+    """Exponential backoff with jitter: ``initial * 2**n`` capped at ``maximum``, each delay shortened by up
+    to ``jitter`` of itself so that readers of many streams that failed together do not retry together."""
+
+    def __init__(self, initial: float, maximum: float, jitter: float = 0.5, random=None):
+        import random as _random
+
+        self.initial, self.maximum, self.jitter = initial, max(initial, maximum), min(max(jitter, 0.0), 1.0)
+        self._random = random or _random.Random()
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        base = min(self.maximum, self.initial * (2 ** min(self.failures, 30)))
+        self.failures += 1
+        return base * (1.0 - self.jitter * self._random.random())
+
+    def reset(self) -> None:
+        self.failures = 0
