@@ -6,11 +6,13 @@ The environment is set when this conftest is imported, before anything imports a
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,9 +39,27 @@ def airflow_db() -> Path:
     return _HOME
 
 
-@pytest.fixture(scope="session")
-def dagbag(runtime, airflow_db):
-    """Every DAG file parsed once (the DAGs read the test runtime's settings)."""
+@pytest.fixture(scope="module", autouse=True)
+def fixture_dbt_vars(runtime) -> Iterator[None]:
+    """DAGs parsed here build the marts with the statistics fixture's lookback (as_of, lookback_hours); set for
+    the DAG test modules only, since every dbt build of the process would use them."""
+    from core.settings import get_settings
+    from tests.analytics import statistics_fixture as fx
+
+    previous = os.environ.get("STREAMSCOPE_DBT_VARS")
+    os.environ["STREAMSCOPE_DBT_VARS"] = json.dumps({"as_of": fx.AS_OF, "lookback_hours": fx.LOOKBACK_HOURS})
+    get_settings.cache_clear()
+    yield
+    if previous is None:
+        os.environ.pop("STREAMSCOPE_DBT_VARS", None)
+    else:
+        os.environ["STREAMSCOPE_DBT_VARS"] = previous
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def dagbag(runtime, airflow_db, fixture_dbt_vars):
+    """Every DAG file parsed (the DAGs read the test runtime's settings; cosmos caches its `dbt ls`)."""
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS_DIR))
