@@ -5,11 +5,53 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
+import subprocess
+import time
 from typing import Annotated
 
 import typer
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _supervise(command: list[str], env: dict[str, str], grace_s: float = 60.0) -> int:
+    """Run ``command`` in a process group of its own; on SIGTERM or SIGINT ask it to stop with SIGINT (what
+    `airflow standalone` handles: it stops its scheduler, API server, ...), then end whatever of that group is
+    left. Returns its exit code."""
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def stop(*_) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    returncode = process.wait()
+    deadline = time.monotonic() + grace_s
+    for group_signal in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, group_signal)  # the group we started: stragglers of the standalone
+        except ProcessLookupError:
+            break
+        while time.monotonic() < deadline and _group_alive(process.pid):
+            time.sleep(0.5)
+        deadline = time.monotonic() + 5
+    return returncode
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies waiting for their reaper do not count)."""
+    from pathlib import Path
+
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +63,7 @@ def register(app: typer.Typer) -> None:
         """Run Airflow 3 standalone (scheduler, API server, DAG processor, triggerer) on 127.0.0.1.
 
         AIRFLOW_HOME is <data dir>/airflow and the DAGs folder this repository's dags/; the admin password is
-        in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated. Stop it with Ctrl-C.
+        in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated. Stop it with Ctrl-C (or SIGTERM).
         """
         from core.embedded import RuntimeNotRunning, database_url
         from core.settings import get_settings
@@ -38,8 +80,7 @@ def register(app: typer.Typer) -> None:
         write_profiles(settings)
         env = airflow_env(settings)
         typer.echo(f"AIRFLOW_HOME={env['AIRFLOW_HOME']}  UI/API: http://127.0.0.1:{settings.airflow_port}", err=True)
-        executable = str(bin_dir() / "airflow")
-        os.execve(executable, [executable, "standalone"], env)
+        raise typer.Exit(_supervise([str(bin_dir() / "airflow"), "standalone"], env))
 
     @airflow_app.command("trigger")
     def trigger(

@@ -30,6 +30,7 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
     no example DAGs and no telemetry; the project's settings (data dir) passed on to the DAGs' tasks."""
     env = dict(os.environ if base is None else base)
     python_path = [str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    path = [str(bin_dir()), *filter(None, env.get("PATH", "").split(os.pathsep))]  # standalone runs `airflow ...`
     env.update({
         "AIRFLOW_HOME": str(airflow_home(settings)),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
@@ -50,6 +51,7 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "STREAMSCOPE_DATA_DIR": str(settings.data_dir),
         "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
+        "PATH": os.pathsep.join(dict.fromkeys(path)),
     })  # fmt: skip
     return env
 
