@@ -12,7 +12,8 @@ fw as (
     select fw.stream_id, sum(fw.frames) as frames, max(fw.updated_at) as changed_at
     from {{ source('streamscope', 'frame_windows') }} as fw
     cross join lookback
-    where {{ utc_hour('fw.window_start') }} >= lookback.since and {{ utc_hour('fw.window_start') }} <= lookback.as_of
+    where fw.window_start >= lookback.since  -- implied by the hour condition; lets Postgres use an index
+      and {{ utc_hour('fw.window_start') }} >= lookback.since and {{ utc_hour('fw.window_start') }} <= lookback.as_of
     {% if model_filter is not none %} and fw.model = '{{ model_filter | replace("'", "''") }}' {% endif %}
     group by 1
 ),
@@ -21,7 +22,8 @@ os as (
     select os.stream_id, os.object_class, sum(os.detections) as detections, max(os.updated_at) as changed_at
     from {{ source('streamscope', 'object_stats') }} as os
     cross join lookback
-    where {{ utc_hour('os.window_start') }} >= lookback.since and {{ utc_hour('os.window_start') }} <= lookback.as_of
+    where os.window_start >= lookback.since
+      and {{ utc_hour('os.window_start') }} >= lookback.since and {{ utc_hour('os.window_start') }} <= lookback.as_of
     {% if model_filter is not none %} and os.model = '{{ model_filter | replace("'", "''") }}' {% endif %}
     group by 1, 2
 )

@@ -14,7 +14,7 @@ def test_stream_reader(dagbag):
     dag = dagbag.get_dag("stream_reader")
     assert set(dag.task_ids) == {"list_active_streams", "read_stream"}
     assert dag.max_active_runs == 1
-    assert dag.timetable.summary == "0:05:00"
+    assert dag.schedule == timedelta(minutes=5)
     read = dag.get_task("read_stream")
     assert read.upstream_task_ids == {"list_active_streams"}
     assert read.retries == 2 and read.retry_exponential_backoff and read.execution_timeout is not None
@@ -23,7 +23,7 @@ def test_stream_reader(dagbag):
 
 def test_dbt_analytics_has_a_build_task_per_mart_in_dependency_order(dagbag):
     dag = dagbag.get_dag("dbt_analytics")
-    assert dag.max_active_runs == 1 and dag.timetable.summary == "0:15:00"
+    assert dag.max_active_runs == 1 and dag.schedule == timedelta(minutes=15)
     builds = {task_id.removesuffix("_model_build"): dag.get_task(task_id) for task_id in dag.task_ids}
     marts = {"stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_activity"}
     assert marts <= set(builds)

@@ -91,13 +91,17 @@ def test_delete_statistics_past_retention(runtime, clean_tables):
         session.add(ReaderSession(id="old", stream_id=stream.id, started_at=now - timedelta(days=35),
                                   ended_at=now - timedelta(days=34)))
         session.add(ReaderSession(id="open", stream_id=stream.id, started_at=now - timedelta(days=35)))
-        session.execute(text("DROP TABLE IF EXISTS stream_hours CASCADE"))
-        session.execute(text("CREATE TABLE stream_hours (stream_id int, hour timestamptz)"))
-        session.execute(text("INSERT INTO stream_hours VALUES (:s, :a), (:s, :b)"),
-                        {"s": stream.id, "a": now - timedelta(days=31), "b": now - timedelta(days=29)})
+        for mart in maintenance_tasks.HOURLY_MARTS:  # stand-ins for the dbt marts (built or not by other tests)
+            session.execute(text(f"DROP TABLE IF EXISTS {mart} CASCADE"))
+            session.execute(text(f"CREATE TABLE {mart} (stream_id int, hour timestamptz)"))
+            session.execute(text(f"INSERT INTO {mart} VALUES (:s, :a), (:s, :b), (:s, :c)"), {
+                "s": stream.id, "a": now - timedelta(days=31), "b": now - timedelta(days=29),
+                "c": (now - timedelta(days=30)).replace(minute=0),  # the hour of the cut-off stays
+            })
         deleted = maintenance_tasks.delete_old_statistics(session, retention_days=30, now=now)
         assert deleted == {"object_stats": 2, "frame_windows": 2, "late_detections": 0, "reader_sessions": 1,
-                           "stream_hours": 1}
+                           "stream_hours": 1, "object_counts": 1}
         assert session.scalar(select(func.count()).select_from(ObjectStat)) == 2
         assert session.scalar(select(func.count()).select_from(ReaderSession)) == 1  # the open one stays
-        session.execute(text("DROP TABLE stream_hours"))
+        for mart in maintenance_tasks.HOURLY_MARTS:
+            session.execute(text(f"DROP TABLE {mart}"))
