@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     # --- analytics / maintenance ---------------------------------------------------------------------
     retention_days: int = Field(30, ge=1)
     max_failed_sessions: int = Field(5, ge=1, description="Deactivate a stream after this many failed sessions.")
+    dbt_schema: str = Field("public", description="Schema dbt builds the marts in (the API reads them there).")
+    dbt_threads: int = Field(4, ge=1, description="dbt threads (concurrent models).")
+    dbt_vars: dict[str, Any] = Field(default_factory=dict, description="dbt vars for every build (JSON), e.g. "
+                                     '{"lookback_hours": 24, "min_frames": 30}; --vars on the command line wins.')
+    reader_interval_minutes: int = Field(5, ge=1, le=1440, description="stream_reader DAG: minutes per run.")
+    dbt_interval_minutes: int = Field(15, ge=1, le=1440, description="dbt_analytics DAG: minutes per run.")
+    maintenance_interval_minutes: int = Field(60, ge=1, description="stream_maintenance DAG: minutes per run.")
+    airflow_port: int = Field(8080, description="Port of the standalone Airflow API server (127.0.0.1).")
+    airflow_parallelism: int = Field(4, ge=1, description="Airflow task slots (small machine).")
 
     @field_validator("api_tokens", "cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,16 @@
+-- Ranks in video_rankings run 1..n within each object class, without gaps or ties, ordered by mean per
+-- frame (desc), then frames (desc), then stream id (asc).
+with expected as (
+    select
+        object_class,
+        stream_id,
+        rank,
+        row_number() over (
+            partition by object_class order by mean_per_frame desc, frames desc, stream_id asc
+        ) as expected_rank,
+        count(*) over (partition by object_class) as n
+    from {{ ref('video_rankings') }}
+)
+select *
+from expected
+where rank <> expected_rank or rank < 1 or rank > n
