@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from stream_reader.testsrc import LiveHLSSource
 from tests.api.conftest import AUTH
 from tests.conftest import free_port
 
@@ -84,9 +83,9 @@ def test_refused_registrations_say_why_and_write_nothing(write_client, api_setti
     assert table_state(api_settings) == before
 
 
-def test_register_checks_a_live_hls_stream_with_yt_dlp(write_client) -> None:
-    with LiveHLSSource("bus", width=320, height=180, fps=5) as source:
-        answer = write_client.post("/api/streams", headers=AUTH, json={"url": source.url})
+def test_register_checks_a_live_hls_stream_with_yt_dlp(write_client, live_hls) -> None:
+    source = live_hls
+    answer = write_client.post("/api/streams", headers=AUTH, json={"url": source.url})
     assert answer.status_code == 201, answer.text
     created = answer.json()
     assert (created["kind"], created["is_live"], created["canonical_id"]) == ("hls", True, f"hls:{source.url}")
