@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.cache import TTLCache
+from api.fastpath import CachedAnswers
 from api.metrics import install_metrics
 from api.routers import health, objects, rankings, streams
 from api.routers.health import version
@@ -33,12 +34,14 @@ def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> Fa
     errors.install(app)
     for router in (health.router, streams.router, rankings.router, objects.router):
         app.include_router(router, prefix="/api")
+    # Middleware added last runs first: CORS, then metrics (cached answers are counted), then the cache.
+    app.add_middleware(CachedAnswers)
+    install_metrics(app)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match"], expose_headers=["ETag", "Location"],
         )
-    install_metrics(app)
     folder = static_dir(config) if serve_ui else None
     if folder is not None:
         mount_ui(app, folder)

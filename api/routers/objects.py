@@ -12,6 +12,7 @@ from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from api import queries
+from api.cache import objects_key
 from api.deps import engine_for, now_dep, session_dep, settings_dep
 from api.errors import ApiError, responses
 from api.logic import normalise_objects, object_items, series_items, series_range, window_start
@@ -46,7 +47,7 @@ async def objects(
     now: datetime = Depends(now_dep),
 ) -> Response:
     body = await request.app.state.cache.get_or_compute(
-        ("objects", window.value), lambda: run_in_threadpool(compute_objects, settings, window, now)
+        objects_key(window.value), lambda: run_in_threadpool(compute_objects, settings, window, now)
     )
     return Response(content=body, media_type="application/json")
 

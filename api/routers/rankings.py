@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import queries
+from api.cache import rankings_key
 from api.deps import engine_for, now_dep, settings_dep
 from api.errors import responses
 from api.logic import normalise_objects, ranking_items, window_start
@@ -41,7 +42,7 @@ async def rankings(
     now: datetime = Depends(now_dep),
 ) -> Response:
     objects = normalise_objects(object)
-    key = ("rankings", tuple(objects), window.value, limit)
+    key = rankings_key(objects, window.value, limit)
     body = await request.app.state.cache.get_or_compute(
         key, lambda: run_in_threadpool(compute_rankings, settings, objects, window, limit, now)
     )
