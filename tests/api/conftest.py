@@ -42,11 +42,11 @@ def now(base):
     return base + timedelta(minutes=30)
 
 
-def reseed(settings: Settings, schema: str, base) -> None:
+def reseed(settings: Settings, schema: str, base, now=None) -> None:
     from core.db.engine import get_engine
 
     with get_engine(settings).begin() as conn:
-        seed(conn, schema, base)
+        seed(conn, schema, base, now)
 
 
 @pytest.fixture(scope="module")

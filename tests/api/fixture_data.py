@@ -78,8 +78,9 @@ def truncate_all(conn: Connection, schema: str) -> None:
     conn.execute(text(f"TRUNCATE {schema}.stream_hours, {schema}.object_counts"))
 
 
-def seed(conn: Connection, schema: str, base: datetime) -> None:
-    """Empty every table, then write the known rows."""
+def seed(conn: Connection, schema: str, base: datetime, now: datetime | None = None) -> None:
+    """Empty every table, then write the known rows (last frames and the snapshot a minute or two before now)."""
+    now = now or base + timedelta(minutes=30)
     truncate_all(conn, schema)
     conn.execute(text(
         "INSERT INTO streams (id, canonical_id, url, kind, name, title, channel, is_live, fps, status, status_reason,"
@@ -97,15 +98,15 @@ def seed(conn: Connection, schema: str, base: datetime) -> None:
              height=360, source_fps=25.0, bitrate=None, last_frame_at=base - timedelta(hours=19), last_error="EOF"),
         dict(id="sess-new", stream_id=1, started_at=base - timedelta(hours=2), ended_at=None, startup_seconds=1.2,
              frames_read=7000, frames_published=6990, stalls=2, reconnects=1, width=1280, height=720,
-             source_fps=30.0, bitrate=2_500_000, last_frame_at=base + timedelta(minutes=29), last_error=None),
+             source_fps=30.0, bitrate=2_500_000, last_frame_at=now - timedelta(minutes=1), last_error=None),
         dict(id="sess-s2", stream_id=2, started_at=base - timedelta(hours=9), ended_at=None, startup_seconds=0.8,
              frames_read=9000, frames_published=9000, stalls=5, reconnects=3, width=1920, height=1080,
-             source_fps=29.97, bitrate=None, last_frame_at=base + timedelta(minutes=28), last_error="HTTP 503"),
+             source_fps=29.97, bitrate=None, last_frame_at=now - timedelta(minutes=2), last_error="HTTP 503"),
     ])
     conn.execute(text(
         "INSERT INTO snapshots (stream_id, captured_at, jpeg, width, height, model, counts)"
         " VALUES (1, :at, :jpeg, 64, 36, 'yolo11n', CAST(:counts AS jsonb))"),
-        {"at": base + timedelta(minutes=29), "jpeg": snapshot_jpeg(), "counts": '{"person": 2}'})
+        {"at": now - timedelta(minutes=1), "jpeg": snapshot_jpeg(), "counts": '{"person": 2}'})
     insert_stream_hours(conn, schema, [
         dict(stream_id=s, hour=base + timedelta(hours=h), frames=f, windows=m, minutes_observed=float(m))
         for s, h, f, m in HOURS
