@@ -151,6 +151,28 @@ def serve_naive(port: int) -> None:
     uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="info")
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process (and, optionally, of its exited children) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """The server's CPU: the postmaster with its exited backends, plus the backends still running."""
+    total = cpu_seconds(postmaster, children=True)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 # ------------------------------------------------------------------------------------------------- load
 
 
@@ -194,28 +216,46 @@ class Client:
 
 
 async def fixed_rate(port: int, paths: list[str], rate: float, seconds: float, connections: int = 256) -> dict:
-    """Open-loop load: request i is due at t0 + i/rate; its latency counts from then."""
+    """Open-loop load: request i is due at t0 + i/rate; its latency counts from then.
+
+    A server that falls more than 2 s behind is overloaded: sending stops there (the figures then describe
+    the requests sent so far, and ``overloaded`` says when it happened) instead of queueing for minutes.
+    """
     loop = asyncio.get_running_loop()
     client = Client("127.0.0.1", port, connections)
     latencies: list[float] = []
+    outstanding = 0
 
     async def one(path: str, due: float) -> None:
-        await client.get(path)
-        latencies.append(loop.time() - due)
+        nonlocal outstanding
+        try:
+            await client.get(path)
+            latencies.append(loop.time() - due)
+        finally:
+            outstanding -= 1
 
     total = int(rate * seconds)
     start = loop.time() + 0.05
-    tasks, i = [], 0
+    tasks, i, overloaded = [], 0, None
     while i < total:
         now = loop.time()
+        if outstanding > 2 * rate:
+            overloaded = now - start
+            break
         while i < total and start + i / rate <= now:
+            outstanding += 1
             tasks.append(asyncio.create_task(one(paths[i % len(paths)], start + i / rate)))
             i += 1
         await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
-    await asyncio.gather(*tasks)
-    elapsed = loop.time() - start
+    sent_for = loop.time() - start
+    pending = (await asyncio.wait(tasks, timeout=15))[1] if tasks else set()
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     await client.close()
-    return summarise(latencies, client.statuses, elapsed)
+    result = summarise(latencies, client.statuses, sent_for)
+    result.update(sent=i, unanswered=len(pending), overloaded=overloaded)
+    return result
 
 
 async def closed_loop(port: int, paths: list[str], seconds: float, concurrency: int = 32) -> dict:
@@ -294,31 +334,54 @@ def main() -> None:
         n_hours, n_counts = fill(settings, args.streams, args.days)
         print(f"data: {args.streams} streams, {n_hours:,} stream_hours rows, {n_counts:,} object_counts rows "
               f"({time.perf_counter() - began:.1f} s to load); {len(paths)} distinct query strings")
-        print(f"machine: {os.cpu_count()} cores; load generator and servers share them")
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
+              "load generator and servers share them")
+        postmaster = embedded._postmaster_info(settings).pid
         results = {}
         for variant in args.variants.split(","):
-            port = free_port()
-            server = start_server(variant, env, port, workdir / f"{variant}.log")
-            try:
-                asyncio.run(fixed_rate(port, paths, min(args.rate, 200), args.warmup))  # warm pools and caches
-                fixed = asyncio.run(fixed_rate(port, paths, args.rate, args.seconds))
-                capacity = asyncio.run(closed_loop(port, paths, args.seconds / 2))
-            finally:
-                stop_server(server)
+            phases = {}
+            # Each phase on a fresh server: an overloaded server would still be draining its backlog.
+            for phase in ("fixed", "capacity"):
+                port = free_port()
+                server = start_server(variant, env, port, workdir / f"{variant}.log")
+                try:
+                    asyncio.run(fixed_rate(port, paths, min(args.rate, 200), args.warmup))  # warm pool and cache
+                    cpu_before = (cpu_seconds(server.pid), postgres_cpu_seconds(postmaster))
+                    if phase == "fixed":
+                        result = asyncio.run(fixed_rate(port, paths, args.rate, args.seconds))
+                    else:
+                        result = asyncio.run(closed_loop(port, paths, args.seconds / 2))
+                    api_cpu = cpu_seconds(server.pid) - cpu_before[0]
+                    db_cpu = postgres_cpu_seconds(postmaster) - cpu_before[1]
+                    answered = max(result["requests"], 1)
+                    result.update(api_cpu_ms=api_cpu / answered * 1000, db_cpu_ms=db_cpu / answered * 1000)
+                    phases[phase] = result
+                finally:
+                    stop_server(server)
+            fixed, capacity = phases["fixed"], phases["capacity"]
             results[variant] = (fixed, capacity)
-            print(f"\n[{variant}] fixed rate {args.rate:.0f}/s for {args.seconds:.0f} s: "
-                  f"{fixed['rps']:.0f} answered/s, p50 {fixed['p50']:.1f} ms, p90 {fixed['p90']:.1f} ms, "
+            verdict = "kept up"
+            if fixed["overloaded"] is not None:
+                verdict = f"OVERLOADED after {fixed['overloaded']:.1f} s (2 s behind), {fixed['unanswered']} unanswered"
+            print(f"\n[{variant}] fixed rate {args.rate:.0f}/s for {args.seconds:.0f} s: {verdict}; "
+                  f"{fixed['sent']} sent, p50 {fixed['p50']:.1f} ms, p90 {fixed['p90']:.1f} ms, "
                   f"p99 {fixed['p99']:.1f} ms, max {fixed['max']:.0f} ms; 200s {fixed['ok']}, other {fixed['other']}")
             print(f"[{variant}] capacity (32 concurrent, closed loop): {capacity['rps']:.0f} req/s, "
                   f"p50 {capacity['p50']:.1f} ms, p99 {capacity['p99']:.1f} ms; other {capacity['other']}")
+            print(f"[{variant}] CPU per answered request (capacity phase): API process "
+                  f"{capacity['api_cpu_ms']:.2f} ms, Postgres {capacity['db_cpu_ms']:.2f} ms")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
         if "service" in results:
             service = results["service"]
             for other in ("pooled", "naive"):
                 if other in results:
                     fixed, capacity = results[other]
-                    print(f"\nservice vs {other}: capacity x{service[1]['rps'] / capacity['rps']:.1f}, "
+                    cpu = (capacity["api_cpu_ms"] + capacity["db_cpu_ms"]) / (
+                        service[1]["api_cpu_ms"] + service[1]["db_cpu_ms"])
+                    print(f"service vs {other}: CPU per request x{cpu:.1f} less")
+                    print(f"service vs {other}: capacity x{service[1]['rps'] / capacity['rps']:.1f}, "
                           f"p99 at {args.rate:.0f}/s {service[0]['p99']:.1f} ms vs {fixed['p99']:.1f} ms "
-                          f"(x{fixed['p99'] / service[0]['p99']:.1f})")
+                          f"(x{fixed['p99'] / service[0]['p99']:.1f}){' (overloaded)' if fixed['overloaded'] else ''}")
     finally:
         embedded.stop_postgres(settings)
         shutil.rmtree(workdir, ignore_errors=True)
