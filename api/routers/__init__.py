@@ -1,0 +1,1 @@
+"""Routers by resource; each is mounted under /api by api.app."""
