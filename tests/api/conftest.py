@@ -91,21 +91,10 @@ def write_client(api_settings: Settings, fresh, now) -> Iterator[TestClient]:
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def scene_image_without_import(scene: str):
-    """stream_reader.testsrc.scene_image without importing ultralytics (and torch): ~8 s saved per process."""
-    import importlib.util
-    from pathlib import Path
-
-    from stream_reader.testsrc import SCENES
-
-    return Path(importlib.util.find_spec("ultralytics").origin).parent / "assets" / SCENES[scene]
-
-
 @pytest.fixture
-def live_hls(monkeypatch):
+def live_hls():
     """A real live HLS stream on 127.0.0.1 (ffmpeg + http.server), small to start fast."""
     from stream_reader import testsrc
 
-    monkeypatch.setattr(testsrc, "scene_image", scene_image_without_import)
     with testsrc.LiveHLSSource("bus", width=320, height=180, fps=5) as source:
         yield source
