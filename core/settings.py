@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     detector_tracker: str = Field("bytetrack", description="bytetrack, botsort or none.")
     detector_snapshot_interval_s: float = Field(10.0, ge=0)
     detector_metrics_port: int = 9102
+    detector_subscription: str = Field("streamscope-detector", description="Key_Shared subscription on frames.")
 
     # --- aggregator ---------------------------------------------------------------------------------
     window_seconds: int = Field(60, ge=1, description="Length of a statistics window (event time).")
