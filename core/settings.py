@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     detector_snapshot_interval_s: float = Field(10.0, ge=0)
     detector_metrics_port: int = 9102
     detector_subscription: str = Field("streamscope-detector", description="Key_Shared subscription on frames.")
+    detector_stall_resubscribe_s: float = Field(
+        -1.0, description="When idle while the frames topic holds entries this consumer has not seen, re-subscribe "
+        "after this many seconds (a broker that does not dispatch after acks, like pulsar-lite 0.2, stalls after a "
+        "crash otherwise); -1 = 0.2 s with the embedded broker and off with an external one, 0 = off.",
+    )
 
     # --- aggregator ---------------------------------------------------------------------------------
     window_seconds: int = Field(60, ge=1, description="Length of a statistics window (event time).")

@@ -30,6 +30,19 @@ from detector.tracking import StreamTrackers
 log = logging.getLogger(__name__)
 
 BACKLOG_POLL_S = 5.0
+MAX_KICK_BACKOFF_S = 30.0
+
+
+def stall_interval(settings: Settings) -> float:
+    """Seconds of idleness (with unseen entries on the topic) before re-subscribing; 0 = never."""
+    value = settings.detector_stall_resubscribe_s
+    if value < 0:  # auto: only the embedded broker needs it
+        return 0.0 if settings.pulsar_url else 0.2
+    return value
+
+
+def _position(message_id) -> tuple[int, int]:
+    return (message_id.ledger_id(), message_id.entry_id())
 
 
 @dataclass
@@ -103,7 +116,12 @@ class DetectorService:
         self._pending_lock = threading.Condition()
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
         self._last_received = None
+        self._highest_seen: tuple[int, int] | None = None
         self._backlog_polled = 0.0
+        self._stall_s = stall_interval(settings)
+        self._kick_backoff_s = self._stall_s
+        self._idle_since = time.monotonic()
+        self.resubscriptions = 0
 
     # ------------------------------------------------------------------------------------------ control
 
@@ -114,12 +132,7 @@ class DetectorService:
     def run(self, install_signals: bool = False) -> RunStats:
         previous = self._install_signals() if install_signals else {}
         settings = self.settings
-        batch_size = settings.detector_batch_size
-        self.consumer = subscribe(
-            settings, settings.frames_topic, self.subscription, consumer_name=self.consumer_name,
-            receiver_queue_size=max(4 * batch_size, 64), batch_max_messages=batch_size,
-            batch_timeout_ms=max(settings.detector_batch_timeout_ms, 1),
-        )
+        self.consumer = self._subscribe()
         self.producer = create_producer(settings, settings.detections_topic)
         self.dead_letters = DeadLetters(settings, settings.frames_topic)
         self.stats = RunStats()
@@ -135,12 +148,14 @@ class DetectorService:
                     if self.idle_exit_s is not None and now - last_activity >= self.idle_exit_s:
                         log.info("no frames for %.1f s: exiting", self.idle_exit_s)
                         break
+                    self._kick_if_stalled(now)
                     continue
-                last_activity = now
                 if self.max_frames is not None:
                     messages = messages[: self.max_frames - self.stats.received]
                 self.process(messages)
                 self._poll_backlog(now)
+                last_activity = self._idle_since = time.monotonic()  # idle time counts from the batch's end
+                self._kick_backoff_s = self._stall_s
                 if self.max_frames is not None and self.stats.received >= self.max_frames:
                     log.info("processed %d frames: exiting", self.stats.received)
                     break
@@ -156,11 +171,47 @@ class DetectorService:
             previous[signum] = signal.signal(signum, lambda *_: self.stop())
         return previous
 
+    def _subscribe(self):
+        batch_size = self.settings.detector_batch_size
+        return subscribe(
+            self.settings, self.settings.frames_topic, self.subscription, consumer_name=self.consumer_name,
+            receiver_queue_size=max(4 * batch_size, 64), batch_max_messages=batch_size,
+            batch_timeout_ms=max(self.settings.detector_batch_timeout_ms, 1),
+        )
+
     def _receive(self) -> list:
         messages = list(self.consumer.batch_receive())
         if messages:
             self._last_received = messages[-1].message_id()
+            highest = max(_position(message.message_id()) for message in messages)
+            if self._highest_seen is None or highest > self._highest_seen:
+                self._highest_seen = highest
         return messages
+
+    def _kick_if_stalled(self, now: float) -> None:
+        """Re-subscribe when idle although the topic holds entries this consumer never saw.
+
+        pulsar-lite 0.2 redelivers a crashed consumer's messages one per key and dispatches the next one only
+        on a new publish or flow request, not on the acknowledgement: without a kick the backlog would wait
+        for new frames. A new subscription sends a flow request. Off with an external broker by default
+        (see ``detector_stall_resubscribe_s``); backs off while kicks bring nothing.
+        """
+        if not self._stall_s or now - self._idle_since < self._kick_backoff_s:
+            return
+        self._idle_since = now
+        self._kick_backoff_s = min(self._kick_backoff_s * 2, MAX_KICK_BACKOFF_S)
+        try:
+            last = self.consumer.get_last_message_id()
+        except Exception as error:
+            log.debug("last message id unknown: %s", error)
+            return
+        if last.entry_id() < 0 or (self._highest_seen is not None and _position(last) <= self._highest_seen):
+            return
+        self._settle()
+        self.consumer.close()
+        self.consumer = self._subscribe()
+        self.resubscriptions += 1
+        log.debug("re-subscribed to %s (idle with unseen entries)", self.settings.frames_topic_fqn)
 
     # ------------------------------------------------------------------------------------------- a batch
 
@@ -262,13 +313,17 @@ class DetectorService:
         if span > 0:
             metrics.FRAMES_PER_SECOND.set(sum(count for _, count in list(self._recent)[1:]) / span)
 
-    def _finish(self, timeout_s: float = 30.0) -> None:
-        """Publish what is pending, apply the acknowledgements, close everything."""
+    def _settle(self, timeout_s: float = 30.0) -> None:
+        """Publish what is pending and apply the acknowledgements it earned."""
+        self.producer.flush()
+        with self._pending_lock:
+            self._pending_lock.wait_for(lambda: self._pending == 0, timeout=timeout_s)
+        self._apply_acks()
+
+    def _finish(self) -> None:
+        """Settle, then close everything."""
         try:
-            self.producer.flush()
-            with self._pending_lock:
-                self._pending_lock.wait_for(lambda: self._pending == 0, timeout=timeout_s)
-            self._apply_acks()
+            self._settle()
         finally:
             self.stats.ended = time.monotonic()
             for closeable in (self.producer, self.dead_letters, self.consumer):

@@ -60,6 +60,7 @@ class SnapshotWriter:
         self.model = model
         self.interval_s = settings.detector_snapshot_interval_s if interval_s is None else interval_s
         self._last: dict[int, float] = {}
+        self._unregistered: set[int] = set()
         self.written = 0
         self.failed = 0
 
@@ -69,15 +70,24 @@ class SnapshotWriter:
 
     def write(self, stream_id: int, captured_at: datetime, image: np.ndarray, detections: Sequence[Detection]) -> bool:
         """Annotate and UPSERT (a newer capture replaces an older one, never the other way round)."""
+        from sqlalchemy.exc import IntegrityError
+
         self._last[stream_id] = time.monotonic()
         try:
             jpeg = annotate(image, detections)
             self._upsert(stream_id, captured_at, jpeg, image.shape[1], image.shape[0], counts_by_class(detections))
+        except IntegrityError:  # frames of a stream that is not (or no longer) in the registry
+            self.failed += 1
+            if stream_id not in self._unregistered:
+                self._unregistered.add(stream_id)
+                log.warning("stream %s is not in the streams table: no snapshots for it", stream_id)
+            return False
         except Exception as error:  # never let the UI's picture stop detection
             self.failed += 1
             log.warning("snapshot of stream %s not written: %s", stream_id, str(error).splitlines()[0])
             return False
         self.written += 1
+        self._unregistered.discard(stream_id)
         return True
 
     def _upsert(self, stream_id: int, captured_at: datetime, jpeg: bytes, width: int, height: int,

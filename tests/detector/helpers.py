@@ -46,12 +46,13 @@ def shifted(image: np.ndarray, dx: int) -> np.ndarray:
     return moved
 
 
-def publish_frames(settings: Settings, frames: list[tuple[int, str, int, bytes, int, int]]) -> None:
+def publish_frames(settings: Settings, frames: list[tuple[int, str, int, bytes, int, int]],
+                   batching: bool = True) -> None:
     """Send (stream_id, session_id, seq, jpeg, width, height) frames to the frames topic, in order."""
     from core.broker import create_producer, send
     from core.messages import FrameMeta, encode_frame
 
-    producer = create_producer(settings, settings.frames_topic)
+    producer = create_producer(settings, settings.frames_topic, batching=batching)
     for stream_id, session_id, seq, data, width, height in frames:
         meta = FrameMeta(stream_id, session_id, seq, T0 + timedelta(seconds=seq), width, height)
         send(producer, encode_frame(meta, data), callback=lambda *_: None)
@@ -59,7 +60,7 @@ def publish_frames(settings: Settings, frames: list[tuple[int, str, int, bytes, 
     producer.close()
 
 
-def read_all(settings: Settings, topic: str, expected: int | None = None, quiet_s: float = 2.0,
+def read_all(settings: Settings, topic: str, expected: int | None = None, quiet_s: float = 0.5,
              timeout_s: float = 60.0) -> list:
     """Every message on ``topic`` (a fresh subscription from the earliest): until ``expected`` arrived and then
     ``quiet_s`` without more, or ``timeout_s``."""
