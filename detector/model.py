@@ -35,6 +35,10 @@ def prepare_ultralytics(settings: Settings) -> None:
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ["YOLO_AUTOINSTALL"] = "false"
     os.environ.setdefault("YOLO_VERBOSE", "false")
+    # OpenMP threads that spin at barriers collapse when the cores are shared (reader, broker, database and
+    # detector on one small machine): 2 threads ran 10x slower than 1 under load; passive waiting keeps the
+    # 2-thread speed-up. Read when torch loads, so it must be set before the first torch import.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     config_dir = settings.data_dir / "ultralytics"
     config_dir.mkdir(parents=True, exist_ok=True)
     if "ultralytics" in sys.modules:
@@ -128,6 +132,7 @@ class Detector:
         self.threads = settings.detector_threads or usable_cores()
         self.imgsz = settings.detector_imgsz
         self.batch_size = settings.detector_batch_size
+        self.forward_batch = self.batch_size if self.half else min(self.batch_size, settings.detector_cpu_batch)
         self.backend = settings.detector_backend
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -157,20 +162,21 @@ class Detector:
         self.predict([np.zeros((self.imgsz * 9 // 16, self.imgsz, 3), dtype=np.uint8)])
 
     def predict(self, images: list[np.ndarray]) -> list[FrameResult]:
-        """Run the model on a batch of BGR images (one forward pass per ``batch_size`` images)."""
-        if not images:
-            return []
+        """Run the model on BGR images, ``forward_batch`` of them per forward pass."""
         self._keep_threads()
-        results = self.model.predict(
-            images,
-            imgsz=self.imgsz,
-            conf=self.filter.model_confidence,
-            classes=self.filter.model_classes,
-            device=self.device,
-            half=self.half,
-            verbose=False,
-        )
-        return [self._kept(result.boxes.cpu().numpy()) for result in results]
+        kept = []
+        for start in range(0, len(images), self.forward_batch):
+            results = self.model.predict(
+                images[start : start + self.forward_batch],
+                imgsz=self.imgsz,
+                conf=self.filter.model_confidence,
+                classes=self.filter.model_classes,
+                device=self.device,
+                half=self.half,
+                verbose=False,
+            )
+            kept.extend(self._kept(result.boxes.cpu().numpy()) for result in results)
+        return kept
 
     def _keep_threads(self) -> None:
         """ultralytics' select_device() resets torch to cpu_count-1 threads when a predictor is set up."""

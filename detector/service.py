@@ -58,6 +58,15 @@ class RunStats:
     inference_s: float = 0.0
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
+    first_received_at: float | None = None  # monotonic time of the first frame received
+    last_confirmed_at: float | None = None  # monotonic time of the last detection message the broker confirmed
+
+    @property
+    def busy_frames_per_second(self) -> float:
+        """Throughput from the first frame received to the last message confirmed (idle time excluded)."""
+        if self.first_received_at is None or self.last_confirmed_at is None:
+            return 0.0
+        return self.frames / max(self.last_confirmed_at - self.first_received_at, 1e-9)
 
     @property
     def seconds(self) -> float:
@@ -182,6 +191,8 @@ class DetectorService:
     def _receive(self) -> list:
         messages = list(self.consumer.batch_receive())
         if messages:
+            if self.stats.first_received_at is None:
+                self.stats.first_received_at = time.monotonic()
             self._last_received = messages[-1].message_id()
             highest = max(_position(message.message_id()) for message in messages)
             if self._highest_seen is None or highest > self._highest_seen:
@@ -281,6 +292,7 @@ class DetectorService:
             import pulsar
 
             self._acks.append((message, result == pulsar.Result.Ok))
+            self.stats.last_confirmed_at = time.monotonic()
             with self._pending_lock:
                 self._pending -= 1
                 self._pending_lock.notify_all()
