@@ -11,8 +11,9 @@ Measured in one run, on the same frames (1280x720 JPEGs, quality 85, two interle
   a straightforward loop does; ultralytics leaves torch at cpu_count-1 threads);
 - GFLOP/s achieved vs this CPU's fp32 peak (cores x GHz x 32 FLOP/cycle for AVX2 + 2 FMA units);
 - the GPU path (device auto -> cuda:0, fp16, batches of 1/8/32) when torch sees a GPU; "no GPU" otherwise.
-Rounds alternate the three measurements so the noise of a shared machine hits all of them alike; the
-median of the rounds is reported. Ratios are what to compare across machines.
+Rounds alternate the measurements (raw right before and after the service) so the noise of a shared machine
+hits them alike; medians of the rounds (and of the per-round ratios) are reported, with the load average.
+Ratios are what to compare across machines.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def gpu_figures(settings: Settings, payloads: list[bytes]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=48)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--no-gpu", action="store_true", help="Skip the GPU section.")
     args = parser.parse_args()
@@ -227,14 +228,20 @@ def run(settings: Settings, args) -> dict:
     detector = Detector(settings)
     images = [decode_jpeg(Frame(FrameMeta(s, "b", q, _utc(T0), 1280, 720), d), detector.imgsz).image
               for s, q, d in frames]
-    service, raw, naive, extra = [], [], [], {}
+    service, raw, naive, to_raw, to_naive, extra = [], [], [], [], [], {}
+    load_before = os.getloadavg()[0]
     for round_no in range(args.rounds):
-        raw.append(time_raw(detector, images, args.batch_size))
+        # raw is measured right before and right after the service, so drift in the machine's load hits both.
+        before = time_raw(detector, images, args.batch_size)
         fps, extra = time_service(settings, detector, frames, round_no)
-        service.append(fps)
+        after = time_raw(detector, images, args.batch_size)
         naive.append(time_naive(detector.weights.path, payloads))
-        print(f"round {round_no + 1}: service {service[-1]:.2f}, raw {raw[-1]:.2f}, naive {naive[-1]:.2f} frames/s",
-              flush=True)
+        service.append(fps)
+        raw.append((before + after) / 2)
+        to_raw.append(service[-1] / raw[-1])
+        to_naive.append(service[-1] / naive[-1])
+        print(f"round {round_no + 1}: service {service[-1]:.2f}, raw {before:.2f}/{after:.2f}, naive {naive[-1]:.2f} "
+              f"frames/s (load {os.getloadavg()[0]:.1f})", flush=True)
     service_fps, raw_fps, naive_fps = (statistics.median(v) for v in (service, raw, naive))
     gflops_frame, input_size = model_gflops(detector, (720, 1280))
     ghz, peak = cpu_peak_gflops(usable_cores())
@@ -245,7 +252,9 @@ def run(settings: Settings, args) -> dict:
                      "imgsz": detector.imgsz, "model_input": f"{input_size[0]}x{input_size[1]}",
                      "threads": detector.threads, "device": detector.device, "tracker": settings.detector_tracker},
         "service_fps": round(service_fps, 2), "raw_fps": round(raw_fps, 2), "naive_fps": round(naive_fps, 2),
-        "service_vs_raw": round(service_fps / raw_fps, 3), "service_vs_naive": round(service_fps / naive_fps, 3),
+        "service_vs_raw": round(statistics.median(to_raw), 3),  # median of the per-round ratios
+        "service_vs_naive": round(statistics.median(to_naive), 3),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "gflops_per_frame": round(gflops_frame, 2),
         "service_gflops_per_s": round(service_fps * gflops_frame, 1),
         "raw_gflops_per_s": round(raw_fps * gflops_frame, 1),
@@ -253,8 +262,8 @@ def run(settings: Settings, args) -> dict:
         "decode_ms_full": round(decode["full"], 2), "decode_ms_reduced": round(decode["reduced"], 2),
         "service_detail": extra,
     }
-    print(f"service {service_fps:.2f} frames/s = {report['service_vs_raw']:.2f} x raw ({raw_fps:.2f}), "
-          f"{report['service_vs_naive']:.2f} x naive ({naive_fps:.2f})")
+    print(f"service {service_fps:.2f} frames/s, raw {raw_fps:.2f}, naive {naive_fps:.2f} (medians); per-round ratios: "
+          f"service/raw {report['service_vs_raw']:.2f}, service/naive {report['service_vs_naive']:.2f}")
     print(f"{gflops_frame:.2f} GFLOP/frame at {report['settings']['model_input']}: raw {report['raw_gflops_per_s']}"
           f" GFLOP/s = {report['raw_fraction_of_peak']:.0%} of {peak:.0f} GFLOP/s peak ({usable_cores()} cores x "
           f"{ghz:.2f} GHz x {FLOP_PER_CYCLE_FP32})")
