@@ -28,6 +28,8 @@ from detector.weights import Weights, resolve_weights
 log = logging.getLogger(__name__)
 
 BACKENDS = {"torch": None, "onnx": "onnx", "openvino": "openvino", "engine": "engine"}
+# Python packages each export backend needs (ultralytics would try to pip-install them: never offline).
+BACKEND_PACKAGES = {"onnx": ("onnx", "onnxruntime"), "openvino": ("openvino",), "engine": ("tensorrt",)}
 
 
 def prepare_ultralytics(settings: Settings) -> None:
@@ -74,7 +76,12 @@ def export_dir(weights: Weights, backend: str, imgsz: int, device: str, half: bo
 
 def exported_model(weights: Weights, backend: str, imgsz: int, device: str, half: bool, batch: int) -> Path:
     """Build an export once (in a temporary folder, renamed into place) and return the file to load."""
+    import importlib.util
+
     fmt = BACKENDS[backend]
+    missing = [name for name in BACKEND_PACKAGES[backend] if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RuntimeError(f"the {backend} backend needs {', '.join(missing)} installed (pip install {missing[0]})")
     target = export_dir(weights, backend, imgsz, device, half, batch)
     artifact = _artifact(target, weights, fmt)
     if artifact.exists():

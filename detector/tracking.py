@@ -5,6 +5,11 @@ one forward pass. So the detector predicts on the batch and feeds each frame's b
 tracker here, as ``ultralytics/trackers/track.py`` does. Track ids count from 1 per tracker, so they are
 unique per stream and session; a new session starts a new tracker.
 
+A tracker that starts in the middle of a session (the detector restarted, or Key_Shared moved the stream to
+another detector process) numbers its tracks from ``first seq x 10,000``, so its ids never collide with those
+of the session's earlier tracker (that would need 10,000 new tracks per frame); a session seen from its first
+frame keeps ids 1, 2, 3, ...
+
 Every detection stays in the message: a detection the tracker has not confirmed (yet) carries no track id,
 so occupancy counts do not depend on whether tracking is on.
 """
@@ -18,6 +23,7 @@ from typing import Any
 import numpy as np
 
 TRACKERS = ("bytetrack", "botsort")
+IDS_PER_FRAME = 10_000
 
 
 def tracker_config(kind: str):
@@ -43,6 +49,7 @@ def make_tracker(kind: str):
 class _Slot:
     session_id: str
     tracker: Any
+    id_base: int = 0
     last_seq: int = -1
     used_at: float = field(default_factory=time.monotonic)
 
@@ -71,14 +78,14 @@ class StreamTrackers:
         now = time.monotonic()
         slot = self._slots.get(stream_id)
         if slot is None or slot.session_id != session_id:
-            slot = self._slots[stream_id] = _Slot(session_id, make_tracker(self.kind))
+            slot = self._slots[stream_id] = _Slot(session_id, make_tracker(self.kind), id_base=seq * IDS_PER_FRAME)
         ids = np.full(len(boxes), -1, dtype=np.int64)
         if seq <= slot.last_seq:
             return ids
         slot.last_seq, slot.used_at = seq, now
         tracks = slot.tracker.update(boxes, image)
         if len(tracks):
-            ids[tracks[:, -1].astype(int)] = tracks[:, 4].astype(np.int64)
+            ids[tracks[:, -1].astype(int)] = tracks[:, 4].astype(np.int64) + slot.id_base
         self._evict(now)
         return ids
 

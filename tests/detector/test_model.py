@@ -75,6 +75,11 @@ def test_tracker_state_is_per_stream_and_per_session(detector) -> None:
     result = detector.predict([frame])[0]
     assert sorted(trackers.update(1, "session-b", 0, result.boxes, frame).tolist()) == list(range(1, len(result) + 1))
     assert trackers.session_of(1) == "session-b" and trackers.session_of(2) == "session-a"
+    # A tracker that starts mid-session (a restarted detector) numbers from seq x 10,000: no id is reused.
+    restarted = StreamTrackers("bytetrack")
+    assert sorted(restarted.update(2, "session-a", 7, result.boxes, frame).tolist()) == [
+        70_000 + i for i in range(1, len(result) + 1)
+    ]
 
 
 def test_unknown_tracker_kind_is_refused() -> None:

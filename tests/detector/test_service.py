@@ -116,6 +116,18 @@ def test_two_interleaved_streams_track_independently_and_a_new_session_resets(to
     assert new_session[0] == [1, 2, 3]  # tracking was reset for the new session
 
 
+def test_max_frames_stops_early_and_leaves_the_rest_for_the_next_run(topics, detector) -> None:
+    black = jpeg(np.zeros((360, 640, 3), np.uint8))
+    # One frame per entry: a batch entry only partly acknowledged comes back whole (at-least-once).
+    publish_frames(topics, [(41, "a", seq, black, 640, 360) for seq in range(5)], batching=False)
+    first = DetectorService(topics, detector=detector, subscription="detector", max_frames=3).run()
+    assert (first.received, first.frames) == (3, 3)
+    second = DetectorService(topics, detector=detector, subscription="detector", idle_exit_s=1.5).run()
+    assert second.frames == 2
+    got = detections_of(read_all(topics, topics.detections_topic, expected=5))
+    assert sorted(m.seq for m in got) == [0, 1, 2, 3, 4] and all(m.detections == [] for m in got)
+
+
 def test_metrics_are_served_on_the_configured_port() -> None:
     port = free_port()
     metrics.serve(port)
