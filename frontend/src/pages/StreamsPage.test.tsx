@@ -53,7 +53,7 @@ describe("StreamsPage", () => {
     expect(await screen.findByTestId("register-success")).toHaveTextContent("Registered Harbour");
     const post = api.calls.find((c) => c.method === "POST")!;
     expect(post.headers.Authorization).toBe("Bearer s3cret");
-    expect(post.body).toEqual({ url: "https://example.com/live.m3u8", name: "Harbour" });
+    expect(post.body).toEqual({ url: "https://example.com/live.m3u8", name: "Harbour", check: true });
     await waitFor(() => expect(screen.getAllByTestId("stream-row")).toHaveLength(2));
     expect(screen.getByLabelText(/Stream URL/)).toHaveValue("");
   });

@@ -150,7 +150,7 @@ function RegisterForm({ token, onUnauthorised, onCreated }: { token: string | nu
   const [url, setUrl] = useState("");
   const [name, setName] = useState("");
   const [fps, setFps] = useState("");
-  const [check, setCheck] = useState(false);
+  const [check, setCheck] = useState(true);
   const [busy, setBusy] = useState(false);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<Fields, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -181,7 +181,7 @@ function RegisterForm({ token, onUnauthorised, onCreated }: { token: string | nu
     setBusy(true);
     try {
       const s = await createStream(
-        { url: url.trim(), ...(name.trim() ? { name: name.trim() } : {}), ...(fpsNum !== undefined ? { fps: fpsNum } : {}), ...(check ? { check: true } : {}) },
+        { url: url.trim(), ...(name.trim() ? { name: name.trim() } : {}), ...(fpsNum !== undefined ? { fps: fpsNum } : {}), check },
         token,
       );
       setCreated(s);
