@@ -144,7 +144,9 @@ def test_two_streams_in_one_process_one_source_killed_the_other_keeps_its_rate(r
     assert_in_order_without_duplicates(steady_frames)
     late = [f for f in collector.of(doomed_id) if f.meta.capture_time > killed + timedelta(seconds=4)]
     assert late == [], "nothing was published from the dead source"
-    assert stream_row(reader_settings, steady_id).status == StreamStatus.PENDING  # stopped cleanly
+    assert stream_row(reader_settings, steady_id).status_reason == "reader stopped"  # stopped cleanly
+    doomed_row = stream_row(reader_settings, doomed_id)  # no reader any more, and why it could not read
+    assert doomed_row.status == StreamStatus.PENDING and doomed_row.status_reason.startswith("reader stopped; last")
 
 
 # -------------------------------------------------------------------------------------------- reconnects
