@@ -7,6 +7,7 @@ the bottom, so a test can check the colours of what was published and that no fr
 from __future__ import annotations
 
 import itertools
+import subprocess
 import time
 import urllib.request
 from datetime import timedelta
@@ -279,3 +280,28 @@ def test_a_continuous_run_follows_the_registry(reader_settings, collector) -> No
     assert sessions_of(reader_settings, first)[-1].end_reason == "paused"
     assert not [a for f, a in zip(collector.frames, collector.arrivals, strict=True)
                 if a > paused_at + 0.5 and f.meta.stream_id in (first, second)]
+
+
+# ------------------------------------------------------------------------------------------------- files
+
+
+def test_a_video_file_is_read_in_real_time_once_then_marked_ended(reader_settings, collector, tmp_path) -> None:
+    from stream_reader.testsrc import ffmpeg_binary
+
+    video = tmp_path / "clip.mp4"
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x180:rate=15:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
+                    str(video)], check=True, timeout=60)
+    stream_id = add_stream(reader_settings, f"file://{video}", fps=2)
+    started = time.monotonic()
+    summary = RunningReader(reader_settings, [stream_id], duration_s=60).join(30)
+    took = time.monotonic() - started
+    assert 3.5 <= took < 15, f"a 4-second file took {took:.1f} s: it must be paced to real time"
+    assert summary[0].final_status == StreamStatus.ENDED
+    stream = stream_row(reader_settings, stream_id)
+    assert (stream.status, stream.status_reason) == (StreamStatus.ENDED, "end of the video")
+    time.sleep(1)
+    frames = collector.of(stream_id)
+    assert 6 <= len(frames) <= 10, f"{len(frames)} frames from 4 s at 2 frames/s"
+    [row] = sessions_of(reader_settings, stream_id)
+    assert row.frames_read == 60 and row.end_reason == "ended" and row.resolved_url == str(video)
