@@ -257,6 +257,29 @@ def test_an_ended_stream_is_marked_ended_and_never_replayed(reader_settings, col
     assert sessions[0].frames_published == len(frames) and sessions[1].frames_published == 0
 
 
+def test_yt_dlp_saying_a_live_stream_is_no_longer_live_ends_it_without_opening(reader_settings, collector) -> None:
+    """YouTube itself is unreachable here, so yt-dlp's answer is played by a fake resolver."""
+    from core.db.models import Stream
+    from stream_reader.resolve import ResolvedSource
+
+    url = "https://www.youtube.com/watch?v=jfKfPfyJRdk"
+    stream_id = add_stream(reader_settings, url, fps=1)
+    with session_scope(reader_settings) as session:
+        session.get(Stream, stream_id).is_live = True  # it was live when registered
+    calls = []
+
+    def resolver(url: str, kind: str, *, max_height: int, timeout_s: float) -> ResolvedSource:
+        calls.append((url, kind, max_height))
+        return ResolvedSource("https://127.0.0.1:1/index.m3u8", is_live=False, live_status="was_live", via="yt-dlp")
+
+    summary = RunningReader(reader_settings, [stream_id], duration_s=30, resolver=resolver).join(20)
+    assert calls == [(url, "youtube", reader_settings.reader_max_height)]
+    assert summary[0].final_status == StreamStatus.ENDED
+    stream = stream_row(reader_settings, stream_id)
+    assert stream.status_reason == "the stream is no longer live (yt-dlp says was_live)"
+    assert [s.end_reason for s in sessions_of(reader_settings, stream_id)] == ["ended"] and not collector.frames
+
+
 # -------------------------------------------------------------------------------------------- continuous
 
 
