@@ -95,6 +95,7 @@ class StreamWorker(threading.Thread):
         s = self.settings
         backoff = Backoff(s.reader_backoff_initial_s, s.reader_backoff_max_s, s.reader_backoff_jitter)
         reconnects = 0
+        last_error: str | None = None  # why the latest connection ended, until a new one delivers frames
         while not self.stopping:
             delivered, outcome = self._session(reconnects)
             self.sessions += 1
@@ -104,14 +105,14 @@ class StreamWorker(threading.Thread):
                 log.info("stream %s ended: %s", self.label, outcome.reason)
                 return
             if outcome.kind == "stopped":
-                self.store_call(self.store.set_status, self.target.id, StreamStatus.PENDING, "reader stopped",
-                                only_from={StreamStatus.LIVE.value, StreamStatus.RECONNECTING.value})
-                return
+                last_error = None if delivered else last_error
+                break
             if outcome.kind in TERMINAL:  # paused or removed by a person
                 self.final_status = outcome.kind
                 return
             if delivered:
                 backoff.reset()
+            last_error = outcome.reason
             change = self.store_call(
                 self.store.set_status, self.target.id, StreamStatus.RECONNECTING, outcome.reason,
                 count_failure=not delivered,
@@ -126,7 +127,9 @@ class StreamWorker(threading.Thread):
                 break
             reconnects += 1
             metrics.RECONNECTS.labels(self.label).inc()
-        self.store_call(self.store.set_status, self.target.id, StreamStatus.PENDING, "reader stopped",
+        # No reader runs any more: neither "live" nor "reconnecting" would be true; keep the last error visible.
+        reason = "reader stopped" + (f"; last error: {last_error}" if last_error else "")
+        self.store_call(self.store.set_status, self.target.id, StreamStatus.PENDING, reason,
                         only_from={StreamStatus.LIVE.value, StreamStatus.RECONNECTING.value})
 
     def _session(self, reconnects: int) -> tuple[bool, Outcome]:

@@ -109,8 +109,9 @@ def collector(reader_settings):
 class RunningReader:
     """A ReaderRunner in a thread of the test process (as `streamscope reader` runs it in its main thread)."""
 
-    def __init__(self, settings: Settings, stream_ids: list[int] | None = None, duration_s: float | None = None):
-        self.runner = ReaderRunner(settings, stream_ids, duration_s)
+    def __init__(self, settings: Settings, stream_ids: list[int] | None = None, duration_s: float | None = None,
+                 **kwargs):
+        self.runner = ReaderRunner(settings, stream_ids, duration_s, **kwargs)
         self.result: list[StreamSummary] | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)

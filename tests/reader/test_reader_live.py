@@ -7,6 +7,7 @@ the bottom, so a test can check the colours of what was published and that no fr
 from __future__ import annotations
 
 import itertools
+import subprocess
 import time
 import urllib.request
 from datetime import timedelta
@@ -129,7 +130,6 @@ def test_two_streams_in_one_process_one_source_killed_the_other_keeps_its_rate(r
         doomed_id = add_stream(reader_settings, doomed.url, fps=1)
         reader = RunningReader(reader_settings, [steady_id, doomed_id])
         wait_until(lambda: collector.of(steady_id) and collector.of(doomed_id), 20, "frames of both streams")
-        time.sleep(3)
         doomed.stop_producer()
         killed = collector.of(steady_id)[-1].meta.capture_time
         time.sleep(9.5)
@@ -144,7 +144,9 @@ def test_two_streams_in_one_process_one_source_killed_the_other_keeps_its_rate(r
     assert_in_order_without_duplicates(steady_frames)
     late = [f for f in collector.of(doomed_id) if f.meta.capture_time > killed + timedelta(seconds=4)]
     assert late == [], "nothing was published from the dead source"
-    assert stream_row(reader_settings, steady_id).status == StreamStatus.PENDING  # stopped cleanly
+    assert stream_row(reader_settings, steady_id).status_reason == "reader stopped"  # stopped cleanly
+    doomed_row = stream_row(reader_settings, doomed_id)  # no reader any more, and why it could not read
+    assert doomed_row.status == StreamStatus.PENDING and doomed_row.status_reason.startswith("reader stopped; last")
 
 
 # -------------------------------------------------------------------------------------------- reconnects
@@ -254,6 +256,29 @@ def test_an_ended_stream_is_marked_ended_and_never_replayed(reader_settings, col
     assert sessions[0].frames_published == len(frames) and sessions[1].frames_published == 0
 
 
+def test_yt_dlp_saying_a_live_stream_is_no_longer_live_ends_it_without_opening(reader_settings, collector) -> None:
+    """YouTube itself is unreachable here, so yt-dlp's answer is played by a fake resolver."""
+    from core.db.models import Stream
+    from stream_reader.resolve import ResolvedSource
+
+    url = "https://www.youtube.com/watch?v=jfKfPfyJRdk"
+    stream_id = add_stream(reader_settings, url, fps=1)
+    with session_scope(reader_settings) as session:
+        session.get(Stream, stream_id).is_live = True  # it was live when registered
+    calls = []
+
+    def resolver(url: str, kind: str, *, max_height: int, timeout_s: float) -> ResolvedSource:
+        calls.append((url, kind, max_height))
+        return ResolvedSource("https://127.0.0.1:1/index.m3u8", is_live=False, live_status="was_live", via="yt-dlp")
+
+    summary = RunningReader(reader_settings, [stream_id], duration_s=30, resolver=resolver).join(20)
+    assert calls == [(url, "youtube", reader_settings.reader_max_height)]
+    assert summary[0].final_status == StreamStatus.ENDED
+    stream = stream_row(reader_settings, stream_id)
+    assert stream.status_reason == "the stream is no longer live (yt-dlp says was_live)"
+    assert [s.end_reason for s in sessions_of(reader_settings, stream_id)] == ["ended"] and not collector.frames
+
+
 # -------------------------------------------------------------------------------------------- continuous
 
 
@@ -277,3 +302,28 @@ def test_a_continuous_run_follows_the_registry(reader_settings, collector) -> No
     assert sessions_of(reader_settings, first)[-1].end_reason == "paused"
     assert not [a for f, a in zip(collector.frames, collector.arrivals, strict=True)
                 if a > paused_at + 0.5 and f.meta.stream_id in (first, second)]
+
+
+# ------------------------------------------------------------------------------------------------- files
+
+
+def test_a_video_file_is_read_in_real_time_once_then_marked_ended(reader_settings, collector, tmp_path) -> None:
+    from stream_reader.testsrc import ffmpeg_binary
+
+    video = tmp_path / "clip.mp4"
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x180:rate=15:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
+                    str(video)], check=True, timeout=60)
+    stream_id = add_stream(reader_settings, f"file://{video}", fps=2)
+    started = time.monotonic()
+    summary = RunningReader(reader_settings, [stream_id], duration_s=60).join(30)
+    took = time.monotonic() - started
+    assert 3.5 <= took < 15, f"a 4-second file took {took:.1f} s: it must be paced to real time"
+    assert summary[0].final_status == StreamStatus.ENDED
+    stream = stream_row(reader_settings, stream_id)
+    assert (stream.status, stream.status_reason) == (StreamStatus.ENDED, "end of the video")
+    time.sleep(1)
+    frames = collector.of(stream_id)
+    assert 6 <= len(frames) <= 10, f"{len(frames)} frames from 4 s at 2 frames/s"
+    [row] = sessions_of(reader_settings, stream_id)
+    assert row.frames_read == 60 and row.end_reason == "ended" and row.resolved_url == str(video)
