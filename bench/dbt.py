@@ -2,10 +2,11 @@
 
 Starts its own embedded Postgres in a temporary data directory (or uses STREAMSCOPE_DATABASE_URL with
 --external), writes N streams x W one-minute windows x C classes of statistics ending now, then times:
-  1. the first build (every model from scratch, plus all data tests),
+  1. the first build (every model from scratch, plus all data tests; repeated with --full-refresh),
   2. an incremental build after one new hour of statistics arrived,
   3. a build with nothing new,
-and prints wall times, dbt's own per-model times (run_results.json) and the ratios between them.
+each --repeat times, and prints the medians of the wall times and of dbt's own per-model times
+(run_results.json), and the ratios between them.
 
     PYTHONPATH=$PWD python bench/dbt.py                       # 20 x 5000 x 10 = 1,000,000 rows
     PYTHONPATH=$PWD python bench/dbt.py --streams 4 --windows 500 --classes 5   # quick check
@@ -18,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,6 +112,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=20)
     parser.add_argument("--windows", type=int, default=5000, help="one-minute windows per stream")
     parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="builds of each kind (medians are printed)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     options = parser.parse_args()
 
@@ -126,6 +129,7 @@ def main() -> None:
         upgrade(settings)
         engine = get_engine(settings)
         rows = options.streams * options.windows * options.classes
+        load_before = os.getloadavg()
         started = time.perf_counter()
         generate(engine, options.streams, options.windows, options.classes)
         generated = time.perf_counter() - started
@@ -134,29 +138,46 @@ def main() -> None:
               f"({options.streams} streams x {options.windows} windows x {options.classes} classes), "
               f"generated in {generated:.1f} s")
 
-        full_wall, full = build(["--full-refresh"])
+        runs: dict[str, list[tuple[float, dict]]] = {"full": [], "incremental": [], "idle": []}
+        for _ in range(options.repeat):
+            runs["full"].append(build(["--full-refresh"]))
+        for attempt in range(options.repeat):  # one more hour of statistics arrives before each build
+            generate(engine, options.streams, 60, options.classes, offset_minutes=60 * (attempt + 1), live=True)
+            runs["incremental"].append(build([]))
+        for _ in range(options.repeat):
+            runs["idle"].append(build([]))
         new_rows = options.streams * 60 * options.classes
-        generate(engine, options.streams, 60, options.classes, offset_minutes=60, live=True)  # the next hour
-        inc_wall, inc = build([])
-        idle_wall, idle = build([])
 
-        print(f"\n{'build':34} {'wall s':>8} {'models s':>9} {'tests s':>8}")
-        for label, wall, results in (
-            ("1. first build (full refresh)", full_wall, full),
-            (f"2. incremental, +{new_rows:,} rows (1 hour)", inc_wall, inc),
-            ("3. incremental, nothing new", idle_wall, idle),
-        ):
-            models = sum(model_times(results).values())
-            print(f"{label:34} {wall:8.1f} {models:9.2f} {tests_time(results):8.2f}")
-        print("\nper model (s):            full  incremental")
-        full_models, inc_models = model_times(full), model_times(inc)
-        for name, seconds in full_models.items():
-            print(f"  {name:22} {seconds:8.2f} {inc_models.get(name, float('nan')):12.2f}")
-        incremental_models = sum(inc_models[m] for m in ("stream_hours", "object_counts"))
-        full_incremental_models = sum(full_models[m] for m in ("stream_hours", "object_counts"))
-        print(f"\nratio incremental / full, wall: {inc_wall / full_wall:.2f}; "
-              f"stream_hours + object_counts only: {incremental_models / full_incremental_models:.3f}")
-        print(f"throughput of the first build: {rows / full_wall:,.0f} statistics rows/s (wall, tests included)")
+        def median(values: list[float]) -> float:
+            return statistics.median(values)
+
+        def summary(key: str) -> tuple[float, float, float, dict[str, float]]:
+            walls = [wall for wall, _ in runs[key]]
+            models = [sum(model_times(results).values()) for _, results in runs[key]]
+            tests = [tests_time(results) for _, results in runs[key]]
+            per_model = {name: median([model_times(results)[name] for _, results in runs[key]])
+                         for name in model_times(runs[key][0][1])}
+            return median(walls), median(models), median(tests), per_model
+
+        print(f"\nmedians of {options.repeat} builds each; load average before: {load_before}")
+        print(f"{'build':40} {'wall s':>7} {'models s':>9} {'tests s':>8}")
+        table = {}
+        for key, label in (("full", "1. first build (--full-refresh)"),
+                           ("incremental", f"2. incremental, +{new_rows:,} rows (1 hour)"),
+                           ("idle", "3. incremental, nothing new")):
+            table[key] = summary(key)
+            wall, models, tests, _ = table[key]
+            print(f"{label:40} {wall:7.1f} {models:9.2f} {tests:8.2f}")
+        print("\nper model, median s:      full  incremental")
+        for name, seconds in table["full"][3].items():
+            print(f"  {name:22} {seconds:8.2f} {table['incremental'][3][name]:12.2f}")
+        inc_models = sum(table["incremental"][3][m] for m in ("stream_hours", "object_counts"))
+        full_models = sum(table["full"][3][m] for m in ("stream_hours", "object_counts"))
+        print(f"\nratios incremental / full: wall {table['incremental'][0] / table['full'][0]:.2f}, "
+              f"models {table['incremental'][1] / table['full'][1]:.2f}, "
+              f"stream_hours + object_counts {inc_models / full_models:.2f}")
+        print(f"first build: {rows / table['full'][0]:,.0f} statistics rows/s (wall, tests and dbt start-up included)")
+        print(f"load average after: {os.getloadavg()}")
     finally:
         dispose_engines()
         embedded.stop_postgres(settings)

@@ -104,9 +104,9 @@ class Settings(BaseSettings):
     dbt_threads: int = Field(4, ge=1, description="dbt threads (concurrent models).")
     dbt_vars: dict[str, Any] = Field(default_factory=dict, description="dbt vars for every build (JSON), e.g. "
                                      '{"lookback_hours": 24, "min_frames": 30}; --vars on the command line wins.')
-    reader_interval_minutes: int = Field(5, ge=1, le=1440, description="stream_reader DAG: minutes per run.")
-    dbt_interval_minutes: int = Field(15, ge=1, le=1440, description="dbt_analytics DAG: minutes per run.")
-    maintenance_interval_minutes: int = Field(60, ge=1, description="stream_maintenance DAG: minutes per run.")
+    airflow_reader_interval_minutes: int = Field(5, ge=1, le=1440, description="stream_reader DAG: minutes per run.")
+    airflow_dbt_interval_minutes: int = Field(15, ge=1, le=1440, description="dbt_analytics DAG: minutes per run.")
+    airflow_maintenance_interval_minutes: int = Field(60, ge=1, description="stream_maintenance DAG: minutes per run.")
     airflow_port: int = Field(8080, description="Port of the standalone Airflow API server (127.0.0.1).")
     airflow_parallelism: int = Field(4, ge=1, description="Airflow task slots (small machine).")
 

@@ -48,7 +48,7 @@ dbt_analytics = DbtDag(
         dbt_deps=False,
     ),
     operator_args={"install_deps": False, "execution_timeout": timedelta(minutes=30)},
-    schedule=timedelta(minutes=settings.dbt_interval_minutes),
+    schedule=timedelta(minutes=settings.airflow_dbt_interval_minutes),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

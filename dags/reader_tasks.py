@@ -20,7 +20,7 @@ STOP_GRACE_S = 60  # after its duration, a reader gets this long to flush and ex
 
 def default_duration_s(settings: Settings) -> int:
     """Seconds each reader run reads: the DAG's interval less a start-up margin (at least 10 s)."""
-    return max(10, settings.reader_interval_minutes * 60 - STARTUP_MARGIN_S)
+    return max(10, settings.airflow_reader_interval_minutes * 60 - STARTUP_MARGIN_S)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ settings = get_settings()
 @dag(
     dag_id="stream_maintenance",
     description="Refresh stream metadata, deactivate failing streams, apply the retention period.",
-    schedule=timedelta(minutes=settings.maintenance_interval_minutes),
+    schedule=timedelta(minutes=settings.airflow_maintenance_interval_minutes),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

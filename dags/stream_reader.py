@@ -16,7 +16,7 @@ from dags.common import START_DATE, default_args
 from dags.reader_tasks import STOP_GRACE_S, active_jobs, default_duration_s, run_reader
 
 settings = get_settings()
-INTERVAL = timedelta(minutes=settings.reader_interval_minutes)
+INTERVAL = timedelta(minutes=settings.airflow_reader_interval_minutes)
 DURATION_S = default_duration_s(settings)
 
 
