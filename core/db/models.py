@@ -179,3 +179,47 @@ class Snapshot(Base):
     model: Mapped[str] = mapped_column(String(100))
     counts: Mapped[dict] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AggregatorSession(Base):
+    """Aggregator state per (stream, reader session, model): the sequences already counted in closed windows.
+
+    Written in the same transaction as the windows, so a replayed message of a written window is recognised as a
+    duplicate after a restart (instead of being counted twice or taken for a late one)."""
+
+    __tablename__ = "aggregator_sessions"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seqs: Mapped[list] = mapped_column(JSONB)  # [[lo, hi], ...] inclusive ranges
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AggregatorTrack(Base):
+    """A track id already counted as a unique object, and the window where it was first seen."""
+
+    __tablename__ = "aggregator_tracks"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    track_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ)
+
+
+class AggregatorPending(Base):
+    """The journal of open windows: each counted message of a window not yet written, so that its Pulsar message
+    can be acknowledged at once and a restart rebuilds the window. Rows go when their window is written."""
+
+    __tablename__ = "aggregator_pending"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    capture_time: Mapped[datetime] = mapped_column(TZ)
+    publish_ms: Mapped[int] = mapped_column(BigInteger)
+    objects: Mapped[list] = mapped_column(JSONB)  # [[class name, class id, track id or null], ...]
