@@ -11,7 +11,7 @@ OUTCOMES = Counter("aggregator_message_outcomes_total", "What became of each mes
 LATE = Counter("aggregator_late_messages_total", "Messages later than their window's end plus allowed lateness.")
 DEAD_LETTERS = Counter("aggregator_dead_letters_total", "Messages sent to the dead-letter topic.")
 OPEN_WINDOWS = Gauge("aggregator_open_windows", "Windows open in memory (per stream and window start).")
-OPEN_MESSAGES = Gauge("aggregator_open_window_messages", "Messages counted in open windows (journaled).")
+OPEN_MESSAGES = Gauge("aggregator_open_window_messages", "Messages counted in windows still open.")
 FLUSH = Histogram(
     "aggregator_flush_seconds", "Time to write closed windows in one transaction (retries included).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),

@@ -1,7 +1,7 @@
 """The aggregator's loop body, apart from where messages come from and where rows go.
 
 :class:`Aggregator` decodes a batch, loads the persisted state the window machine lacks, feeds the machine,
-writes what it closed and journals what stays open, in one transaction (retrying with backoff while the
+writes what it closed and snapshots what stays open, in one transaction (retrying with backoff while the
 store is unavailable, holding every acknowledgement meanwhile), and only then acknowledges the batch. The
 Pulsar worker and the property tests drive the same class, with a real or an in-memory store.
 """
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, PendingRow, SessionKey, WindowMachine
+from aggregator.windows import Flush, OpenWindow, SessionKey, WindowMachine, session_keys
 from core.messages import DetectionMessage, MessageError, decode_detections
 
 log = logging.getLogger(__name__)
@@ -28,25 +28,23 @@ class StoreUnavailable(Exception):
 
 @dataclass
 class Loaded:
-    """Persisted state: registered streams (with their ``closed_until`` and journal of open windows), and the
-    sequences and track ids counted per session (for the sessions asked for and those in the journals)."""
+    """Persisted state: registered streams (with their ``closed_until`` and open windows), and the sequences and
+    track ids counted per session (for the sessions asked for and those of the open windows)."""
 
     streams: dict[int, datetime | None] = field(default_factory=dict)
-    journal: dict[int, list[PendingRow]] = field(default_factory=dict)
+    open: dict[int, list[OpenWindow]] = field(default_factory=dict)
     sessions: dict[SessionKey, IntRanges] = field(default_factory=dict)
     tracks: dict[SessionKey, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 class Store(Protocol):
-    def journaled_streams(self) -> set[int]:
-        """Streams with open windows in the journal."""
-        ...
+    def streams_with_open_windows(self) -> set[int]: ...
 
     def load(self, stream_ids: set[int], sessions: set[SessionKey]) -> Loaded: ...
 
     def write(self, flush: Flush) -> set[int]:
         """Commit ``flush`` atomically. Returns the streams whose rows had to be left out: removed from the
-        registry, or whose open windows another process has taken over (the journal says so)."""
+        registry, or whose open windows another process has taken over (a snapshot version says so)."""
         ...
 
 
@@ -101,9 +99,9 @@ class Aggregator:
         self._seen = (0, 0, 0, 0)
 
     def start(self) -> int:
-        """Rebuild every open window from the journal (a stream may never send again: its windows must still
-        close on idleness or at ``--idle-exit``). Returns the number of streams restored."""
-        streams = self.retrying(self.store.journaled_streams)
+        """Rebuild every persisted open window (a stream may never send again: its windows must still close on
+        idleness or at ``--idle-exit``). Returns the number of streams restored."""
+        streams = self.retrying(self.store.streams_with_open_windows)
         self._restore(streams, set())
         return len(streams)
 
@@ -125,13 +123,12 @@ class Aggregator:
     def _restore(self, streams: set[int], sessions: set[SessionKey]) -> None:
         if streams or sessions:
             loaded = self.retrying(lambda: self.store.load(streams, sessions))
-            journal_keys = {(r.stream_id, r.session_id, r.model) for rows in loaded.journal.values() for r in rows}
-            for key in sessions | journal_keys:
+            for key in sessions | session_keys(w for windows in loaded.open.values() for w in windows):
                 self.machine.restore_session(key, loaded.sessions.get(key, IntRanges()), loaded.tracks.get(key, ()))
             for stream_id in streams:
                 self.machine.restore_stream(
                     stream_id, registered=stream_id in loaded.streams, closed_until=loaded.streams.get(stream_id),
-                    journal=loaded.journal.get(stream_id, ()),
+                    open_windows=loaded.open.get(stream_id, ()),
                 )
 
     def idle(self, now_ms: int) -> None:

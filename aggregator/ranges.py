@@ -7,7 +7,7 @@ windows stays a handful of ranges however long the session runs: small in memory
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class IntRanges:
@@ -32,6 +32,16 @@ class IntRanges:
         else:
             self._los.append(lo)
             self._his.append(hi)
+
+    @classmethod
+    def of(cls, values: Iterable[int]) -> IntRanges:
+        ranges = cls()
+        ranges.update(values)
+        return ranges
+
+    def __iter__(self) -> Iterator[int]:
+        for lo, hi in zip(self._los, self._his, strict=True):
+            yield from range(lo, hi + 1)
 
     def __contains__(self, value: int) -> bool:
         i = bisect_right(self._los, value) - 1

@@ -1,9 +1,10 @@
 """The Postgres side of the aggregator: load persisted state; write a batch's effect in one transaction.
 
 Rows go in as arrays through ``unnest`` (one statement and one round trip per table, however many rows), with
-``INSERT ... ON CONFLICT DO UPDATE`` so a recomputed window replaces its rows. Closing a window deletes its
-journal rows and checks their number: a different number means another process has taken the stream over (a
-Key_Shared rebalance), so this process's view is stale and its rows for that stream are left out. A lost
+``INSERT ... ON CONFLICT DO UPDATE`` so a recomputed window replaces its rows. Parameters go in binary (``%b``):
+psycopg then dumps arrays in C instead of escaping every text element. Snapshots of open windows are written
+and deleted only at the version this process last saw: a mismatch means another process has taken the stream
+over (a Key_Shared rebalance), so this process's view is stale and its rows for that stream are left out. A lost
 connection becomes :class:`StoreUnavailable`, which the pipeline retries with backoff, acknowledgements held.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 
 import psycopg
 from psycopg import errors
@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from aggregator.pipeline import Loaded, StoreUnavailable
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, PendingRow, SessionKey
+from aggregator.windows import Flush, OpenWindow, SessionKey, session_keys
 from core.embedded import RuntimeNotRunning, database_url
 from core.settings import Settings
 
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 
 LOAD_STREAMS = """
 SELECT s.id, (SELECT max(f.window_end) FROM frame_windows f WHERE f.stream_id = s.id)
-FROM streams s WHERE s.id = ANY(%s)
+FROM streams s WHERE s.id = ANY(%b)
 """
-SESSION_KEYS = "unnest(%s::int[], %s::text[], %s::text[]) AS k(stream_id, session_id, model)"
+SESSION_KEYS = "unnest(%b::int[], %b::text[], %b::text[]) AS k(stream_id, session_id, model)"
 LOAD_SESSIONS = f"""
 SELECT a.stream_id, a.session_id, a.model, a.seqs FROM aggregator_sessions a JOIN {SESSION_KEYS}
 USING (stream_id, session_id, model)
@@ -41,8 +41,8 @@ USING (stream_id, session_id, model)
 UPSERT_FRAME_WINDOWS = """
 INSERT INTO frame_windows (stream_id, window_start, model, window_end, frames, sessions, first_capture_at,
                            last_capture_at, updated_at)
-SELECT *, now() FROM unnest(%s::int[], %s::timestamptz[], %s::text[], %s::timestamptz[], %s::int[], %s::int[],
-                            %s::timestamptz[], %s::timestamptz[])
+SELECT *, now() FROM unnest(%b::int[], %b::timestamptz[], %b::text[], %b::timestamptz[], %b::int[], %b::int[],
+                            %b::timestamptz[], %b::timestamptz[])
 ON CONFLICT (stream_id, window_start, model) DO UPDATE SET
     window_end = EXCLUDED.window_end, frames = EXCLUDED.frames, sessions = EXCLUDED.sessions,
     first_capture_at = EXCLUDED.first_capture_at, last_capture_at = EXCLUDED.last_capture_at,
@@ -51,8 +51,8 @@ ON CONFLICT (stream_id, window_start, model) DO UPDATE SET
 UPSERT_OBJECT_STATS = """
 INSERT INTO object_stats (stream_id, window_start, model, object_class, window_end, class_id, frames, detections,
                           mean_per_frame, max_per_frame, min_per_frame, unique_objects, updated_at)
-SELECT *, now() FROM unnest(%s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[], %s::int[],
-                            %s::int[], %s::int[], %s::float8[], %s::int[], %s::int[], %s::int[])
+SELECT *, now() FROM unnest(%b::int[], %b::timestamptz[], %b::text[], %b::text[], %b::timestamptz[], %b::int[],
+                            %b::int[], %b::int[], %b::float8[], %b::int[], %b::int[], %b::int[])
 ON CONFLICT (stream_id, window_start, model, object_class) DO UPDATE SET
     window_end = EXCLUDED.window_end, class_id = EXCLUDED.class_id, frames = EXCLUDED.frames,
     detections = EXCLUDED.detections, mean_per_frame = EXCLUDED.mean_per_frame,
@@ -63,44 +63,48 @@ ON CONFLICT (stream_id, window_start, model, object_class) DO UPDATE SET
 # the transaction's start time, the updated_at of every row just upserted) are left over from an earlier run.
 DELETE_STALE_OBJECT_STATS = """
 DELETE FROM object_stats o
-USING unnest(%s::int[], %s::timestamptz[], %s::text[]) AS w(stream_id, window_start, model)
+USING unnest(%b::int[], %b::timestamptz[], %b::text[]) AS w(stream_id, window_start, model)
 WHERE o.stream_id = w.stream_id AND o.window_start = w.window_start AND o.model = w.model
   AND o.updated_at <> now()
 """
 INSERT_LATE = """
 INSERT INTO late_detections (stream_id, session_id, seq, capture_time)
-SELECT * FROM unnest(%s::int[], %s::text[], %s::int8[], %s::timestamptz[])
+SELECT * FROM unnest(%b::int[], %b::text[], %b::int8[], %b::timestamptz[])
 ON CONFLICT DO NOTHING
 """
 UPSERT_SESSIONS = """
 INSERT INTO aggregator_sessions (stream_id, session_id, model, seqs, updated_at)
-SELECT *, now() FROM unnest(%s::int[], %s::text[], %s::text[], %s::jsonb[])
+SELECT *, now() FROM unnest(%b::int[], %b::text[], %b::text[], %b::jsonb[])
 ON CONFLICT (stream_id, session_id, model) DO UPDATE SET seqs = EXCLUDED.seqs, updated_at = EXCLUDED.updated_at
 """
 INSERT_TRACKS = """
 INSERT INTO aggregator_tracks (stream_id, session_id, model, object_class, track_id, window_start)
-SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::int8[], %s::timestamptz[])
+SELECT * FROM unnest(%b::int[], %b::text[], %b::text[], %b::text[], %b::int8[], %b::timestamptz[])
 ON CONFLICT DO NOTHING
 """
-LOAD_JOURNAL = """
-SELECT stream_id, window_start, session_id, model, seq, capture_time, publish_ms, objects
-FROM aggregator_pending WHERE stream_id = ANY(%s)
-"""
-JOURNALED_STREAMS = "SELECT DISTINCT stream_id FROM aggregator_pending"
-INSERT_JOURNAL = """
-INSERT INTO aggregator_pending (stream_id, window_start, session_id, model, seq, capture_time, publish_ms, objects)
-SELECT * FROM unnest(%s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::int8[], %s::timestamptz[],
-                     %s::int8[], %s::text[]::jsonb[])
+LOAD_OPEN = "SELECT stream_id, window_start, version, state FROM aggregator_open WHERE stream_id = ANY(%b)"
+STREAMS_WITH_OPEN_WINDOWS = "SELECT DISTINCT stream_id FROM aggregator_open"
+INSERT_OPEN = """
+INSERT INTO aggregator_open (stream_id, window_start, version, state, updated_at)
+SELECT *, now() FROM unnest(%b::int[], %b::timestamptz[], %b::int[], %b::text[]::jsonb[])
 ON CONFLICT DO NOTHING
+RETURNING stream_id, window_start
 """
-DELETE_JOURNAL = """
-DELETE FROM aggregator_pending p USING unnest(%s::int[], %s::timestamptz[]) AS w(stream_id, window_start)
-WHERE p.stream_id = w.stream_id AND p.window_start = w.window_start
-RETURNING p.stream_id, p.window_start
+UPDATE_OPEN = """
+UPDATE aggregator_open o SET version = u.version, state = u.state, updated_at = now()
+FROM unnest(%b::int[], %b::timestamptz[], %b::int[], %b::text[]::jsonb[]) AS u(stream_id, window_start, version, state)
+WHERE o.stream_id = u.stream_id AND o.window_start = u.window_start AND o.version = u.version - 1
+RETURNING o.stream_id, o.window_start
+"""
+DELETE_OPEN = """
+DELETE FROM aggregator_open o
+USING unnest(%b::int[], %b::timestamptz[], %b::int[]) AS d(stream_id, window_start, version)
+WHERE o.stream_id = d.stream_id AND o.window_start = d.window_start AND o.version = d.version
+RETURNING o.stream_id, o.window_start
 """
 PRUNE = """
 WITH old AS (
-    DELETE FROM aggregator_sessions WHERE updated_at < now() - make_interval(days => %s)
+    DELETE FROM aggregator_sessions WHERE updated_at < now() - make_interval(days => %b)
     RETURNING stream_id, session_id, model
 )
 DELETE FROM aggregator_tracks t USING old
@@ -123,6 +127,10 @@ def libpq_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql://" + url[len(prefix):]
     return url
+
+
+def _transpose(rows: list[tuple]) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _columns(rows: list, *names: str) -> list[list]:
@@ -161,8 +169,8 @@ class PostgresStore:
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def journaled_streams(self) -> set[int]:
-        return self._run(lambda conn: {row[0] for row in conn.execute(JOURNALED_STREAMS)})
+    def streams_with_open_windows(self) -> set[int]:
+        return self._run(lambda conn: {row[0] for row in conn.execute(STREAMS_WITH_OPEN_WINDOWS)})
 
     def load(self, stream_ids: set[int], sessions: set[SessionKey]) -> Loaded:
         def action(conn: psycopg.Connection) -> Loaded:
@@ -171,11 +179,9 @@ class PostgresStore:
                 ids = sorted(stream_ids)
                 for stream_id, closed_until in conn.execute(LOAD_STREAMS, (ids,)):
                     loaded.streams[stream_id] = closed_until
-                for row in conn.execute(LOAD_JOURNAL, (ids,)):
-                    pending = PendingRow(*row[:7], tuple(tuple(o) for o in row[7]))
-                    loaded.journal.setdefault(pending.stream_id, []).append(pending)
-            keys = sorted(sessions | {(r.stream_id, r.session_id, r.model)
-                                      for rows in loaded.journal.values() for r in rows})
+                for row in conn.execute(LOAD_OPEN, (ids,)):
+                    loaded.open.setdefault(row[0], []).append(OpenWindow(*row))
+            keys = sorted(sessions | session_keys(w for windows in loaded.open.values() for w in windows))
             if keys:
                 key_arrays = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
                 for stream_id, session_id, model, seqs in conn.execute(LOAD_SESSIONS, key_arrays):
@@ -188,7 +194,7 @@ class PostgresStore:
 
     def existing_streams(self, stream_ids: set[int]) -> set[int]:
         return self._run(
-            lambda conn: {row[0] for row in conn.execute("SELECT id FROM streams WHERE id = ANY(%s)",
+            lambda conn: {row[0] for row in conn.execute("SELECT id FROM streams WHERE id = ANY(%b)",
                                                          (sorted(stream_ids),))}
         )
 
@@ -216,21 +222,21 @@ class PostgresStore:
     @staticmethod
     def _write(conn: psycopg.Connection, flush: Flush) -> None:
         cur = conn.cursor()
-        if flush.unjournal:
-            expected = {(stream_id, start): rows for stream_id, start, rows in flush.unjournal}
-            keys = list(expected)
-            cur.execute(DELETE_JOURNAL, ([k[0] for k in keys], [k[1] for k in keys]))
-            found = Counter(cur.fetchall())
-            stale = {key[0] for key, rows in expected.items() if found.get(key, 0) != rows}
-            if stale:
-                raise _Stale(stale)
-        if flush.journal:
-            rows = flush.journal
-            cur.execute(INSERT_JOURNAL, (
-                *_columns(rows, "stream_id", "window_start", "session_id", "model", "seq", "capture_time",
-                          "publish_ms"),
-                [json.dumps(row.objects, separators=(",", ":")) for row in rows],
-            ))
+        stale: set[int] = set()
+        if flush.discard:
+            cur.execute(DELETE_OPEN, _transpose(flush.discard))
+            stale |= {key[0] for key in set((sid, start) for sid, start, _ in flush.discard) - set(cur.fetchall())}
+        for statement, snapshots in ((INSERT_OPEN, [w for w in flush.snapshots if w.version == 1]),
+                                     (UPDATE_OPEN, [w for w in flush.snapshots if w.version > 1])):
+            if snapshots:
+                cur.execute(statement, (
+                    *_columns(snapshots, "stream_id", "window_start", "version"),
+                    [json.dumps(w.state, separators=(",", ":")) for w in snapshots],
+                ))
+                written = set(cur.fetchall())
+                stale |= {w.stream_id for w in snapshots if (w.stream_id, w.window_start) not in written}
+        if stale:
+            raise _Stale(stale)
         if flush.frame_windows:
             rows = flush.frame_windows
             cur.execute(UPSERT_FRAME_WINDOWS, _columns(

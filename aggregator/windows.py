@@ -3,14 +3,14 @@
 Input: decoded detection messages, each with its publish time (ms, the broker's clock) and an opaque handle
 (the Pulsar message, to acknowledge later); the wall clock only through :meth:`WindowMachine.tick`, which the
 worker calls when it has caught up with the topic. Output (:meth:`WindowMachine.take`): the rows of closed
-windows, late detections, the journal of messages in open windows, the per-session state to persist, and the
-handles to acknowledge once all of that is committed in one transaction.
+windows, late detections, snapshots of the open windows the batch touched, the per-session state to persist,
+and the handles to acknowledge once all of that is committed in one transaction.
 
 Why a crash changes nothing (see DESIGN.md "Exactly-once effect"):
 
 - A message is acknowledged only after its effect is committed: in the rows of its window if the window closed,
-  else in the journal of open windows (``aggregator_pending``). After a crash, the journal rebuilds the open
-  windows, and the messages of the uncommitted batch come back from the broker.
+  else in the snapshot of its open window (``aggregator_open``). After a crash the snapshots rebuild the open
+  windows exactly as they were at the last commit, and the messages of the uncommitted batch come back.
 - What outlives a window is committed with its rows: the sequences it counted (so a message redelivered after
   its window was written is known as a duplicate, not taken for a late one), the track ids it counted as
   "first seen", and its end (``closed_until`` = ``max(window_end)`` of ``frame_windows``).
@@ -19,10 +19,12 @@ Why a crash changes nothing (see DESIGN.md "Exactly-once effect"):
   idle timeout; the machine's clock is the latest publish time seen, or the wall clock when caught up. Both are
   functions of the messages themselves, so a replay takes the same decisions at the same points.
 - A window closes only after every earlier window of its stream, so "first seen" follows event time.
+- Snapshots carry a version: a process whose version no longer matches (another one took the stream over in a
+  Key_Shared rebalance) has a stale view, and its rows for that stream are refused.
 
 Acknowledging per batch instead of per closed window also keeps the broker's unacknowledged backlog to one batch:
 pulsar-lite 0.2.0 redelivers a dead consumer's unacknowledged Key_Shared messages one per key, each only after the
-previous one was acknowledged, so messages held for a whole window would never come back in time.
+previous one was acknowledged, so messages held for a whole window would not come back in time.
 """
 
 from __future__ import annotations
@@ -90,17 +92,13 @@ class TrackRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PendingRow:
-    """A counted message of a window still open: the journal that rebuilds open windows after a restart."""
+class OpenWindow:
+    """The persisted state of an open window (``state`` is JSON-ready); ``version`` counts its writes."""
 
     stream_id: int
     window_start: datetime
-    session_id: str
-    model: str
-    seq: int
-    capture_time: datetime
-    publish_ms: int
-    objects: tuple[tuple[str, int, int | None], ...]  # (class name, class id, track id) per detection
+    version: int
+    state: dict
 
 
 @dataclass(slots=True)
@@ -112,21 +110,21 @@ class Flush:
     late: list[LateRow] = field(default_factory=list)
     sessions: dict[SessionKey, IntRanges] = field(default_factory=dict)  # counted sequences, whole set
     tracks: list[TrackRow] = field(default_factory=list)
-    journal: list[PendingRow] = field(default_factory=list)  # messages of open windows, to insert
-    unjournal: list[tuple[int, datetime, int]] = field(default_factory=list)  # (stream, window start, rows)
+    snapshots: list[OpenWindow] = field(default_factory=list)  # open windows this batch touched (new version)
+    discard: list[tuple[int, datetime, int]] = field(default_factory=list)  # closed: (stream, start, version)
     ack: list[Any] = field(default_factory=list)
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (handle, reason): dead-letter, then ack
 
     @property
     def has_rows(self) -> bool:
         return bool(self.frame_windows or self.object_stats or self.late or self.sessions or self.tracks
-                    or self.journal or self.unjournal)
+                    or self.snapshots or self.discard)
 
     def streams(self) -> set[int]:
         """Every stream with rows in this flush."""
         return (
             {r.stream_id for r in self.frame_windows} | {r.stream_id for r in self.late}
-            | {r.stream_id for r in self.journal} | {key[0] for key in self.sessions}
+            | {r.stream_id for r in self.snapshots} | {key[0] for key in self.sessions}
         )
 
     def without(self, streams: set[int]) -> Flush:
@@ -137,8 +135,8 @@ class Flush:
             late=[r for r in self.late if r.stream_id not in streams],
             sessions={k: v for k, v in self.sessions.items() if k[0] not in streams},
             tracks=[r for r in self.tracks if r.stream_id not in streams],
-            journal=[r for r in self.journal if r.stream_id not in streams],
-            unjournal=[w for w in self.unjournal if w[0] not in streams],
+            snapshots=[r for r in self.snapshots if r.stream_id not in streams],
+            discard=[w for w in self.discard if w[0] not in streams],
             ack=self.ack,
             rejected=self.rejected,
         )
@@ -183,15 +181,15 @@ class _Model:
 
 
 class _Window:
-    __slots__ = ("journaled", "last_publish", "messages", "models", "pending", "start")
+    __slots__ = ("dirty", "last_publish", "messages", "models", "start", "version")
 
     def __init__(self, start: int):
         self.start = start
         self.models: dict[str, _Model] = {}
         self.last_publish = NEVER
         self.messages = 0
-        self.pending: list[PendingRow] = []  # counted, not yet in the journal
-        self.journaled = 0  # rows of this window in the journal
+        self.version = 0  # of its persisted snapshot; 0 = none yet
+        self.dirty = False  # changed since the last snapshot
 
 
 class _Stream:
@@ -220,7 +218,7 @@ class WindowMachine:
 
     Before :meth:`add` sees a stream or a (stream, session, model) for the first time, the caller loads its
     persisted state: :meth:`unknown` says what is missing, :meth:`restore_session` and then
-    :meth:`restore_stream` (with the stream's journal) put it in.
+    :meth:`restore_stream` (with the stream's open windows) put it in.
     """
 
     def __init__(self, window_seconds: float, allowed_lateness_seconds: float, idle_timeout_s: float):
@@ -236,7 +234,7 @@ class WindowMachine:
         self._deadlines: list[tuple[int, int]] = []  # heap of (idle deadline, stream id); stale entries skipped
         self._out = Flush()
         self._dirty: set[SessionKey] = set()
-        self._unjournaled: list[_Window] = []  # open windows with rows not yet in the journal
+        self._touched: list[tuple[int, _Window]] = []  # open windows changed since the last take()
         self._open_windows = 0
 
     # ------------------------------------------------------------------------------------ state loading
@@ -257,29 +255,32 @@ class WindowMachine:
         if key not in self._sessions:
             self._sessions[key] = _Session(seqs, set(tracks))
 
-    def restore_stream(
-        self, stream_id: int, *, registered: bool, closed_until: datetime | None, journal: Iterable[PendingRow] = ()
-    ) -> None:
-        """Put back a stream: its ``closed_until`` and its open windows from the journal (whose sessions must
-        have been restored first)."""
+    def restore_stream(self, stream_id: int, *, registered: bool, closed_until: datetime | None,
+                       open_windows: Iterable[OpenWindow] = ()) -> None:
+        """Put back a stream: its ``closed_until`` and its open windows (whose sessions must be restored first)."""
         if stream_id in self._streams:
             return
         stream = self._streams[stream_id] = _Stream(registered, None if closed_until is None else to_millis(
             closed_until))
-        for row in journal:
-            start = to_millis(row.window_start)
-            window = stream.windows.get(start)
-            if window is None:
-                window = stream.windows[start] = _Window(start)
-                self._open_windows += 1
-            window.journaled += 1
-            self._count(stream_id, stream, window, self._sessions[(stream_id, row.session_id, row.model)], row)
+        for snapshot in open_windows:
+            window = _window_from_state(to_millis(snapshot.window_start), snapshot.version, snapshot.state)
+            stream.windows[window.start] = window
+            self._open_windows += 1
+            for model_name, model in window.models.items():
+                for session_id, seqs in model.seqs.items():
+                    self._sessions[(stream_id, session_id, model_name)].open.update(seqs)
+                if model.last_ms > stream.watermark:
+                    stream.watermark = model.last_ms
+            if window.last_publish > stream.last_publish:
+                stream.last_publish = window.last_publish
+        if stream.windows:
+            heapq.heappush(self._deadlines, (stream.last_publish + self.idle_ms, stream_id))
 
     # ------------------------------------------------------------------------------------------- input
 
     def add(self, message: DetectionMessage, publish_ms: int, handle: Any) -> str:
         """Take one message; returns its fate: counted, duplicate, late or rejected. Its handle is acknowledged
-        after the next :meth:`take` is committed, whatever the fate."""
+        (rejected: dead-lettered) after the next :meth:`take` is committed."""
         self._advance(publish_ms)
         out = self._out
         stream_id = message.stream_id
@@ -308,15 +309,51 @@ class WindowMachine:
         if window is None:
             window = stream.windows[start] = _Window(start)
             self._open_windows += 1
-        if not window.pending:
-            self._unjournaled.append(window)
-        row = PendingRow(
-            stream_id, from_millis(start), session_id, message.model, seq, message.capture_time, publish_ms,
-            tuple((d.class_name, d.class_id, d.track_id) for d in message.detections),
-        )
-        window.pending.append(row)
-        self._count(stream_id, stream, window, session, row, capture_ms)
+        if not window.dirty:
+            window.dirty = True
+            self._touched.append((stream_id, window))
+        window.messages += 1
+        model = window.models.get(message.model)
+        if model is None:
+            model = window.models[message.model] = _Model()
+        model.frames += 1
+        if capture_ms < model.first_ms:
+            model.first_ms = capture_ms
+        if capture_ms > model.last_ms:
+            model.last_ms = capture_ms
+        seqs = model.seqs.get(session_id)
+        if seqs is None:
+            model.seqs[session_id] = [seq]
+        else:
+            seqs.append(seq)
+        session.open.add(seq)
         session.last_active = publish_ms
+        if message.detections:
+            per_frame: dict[str, int] = {}
+            classes = model.classes
+            for detection in message.detections:
+                name = detection.class_name
+                per_frame[name] = per_frame.get(name, 0) + 1
+                acc = classes.get(name)
+                if acc is None:
+                    acc = classes[name] = _Class(detection.class_id)
+                elif detection.class_id < acc.class_id:
+                    acc.class_id = detection.class_id
+                if detection.track_id is not None:
+                    acc.tracks.add((session_id, detection.track_id))
+            for name, count in per_frame.items():
+                acc = classes[name]
+                acc.detections += count
+                acc.frames_present += 1
+                if count > acc.max:
+                    acc.max = count
+                if count < acc.min_present:
+                    acc.min_present = count
+        if publish_ms > window.last_publish:
+            window.last_publish = publish_ms
+        if publish_ms > stream.last_publish:
+            stream.last_publish = publish_ms
+            heapq.heappush(self._deadlines, (publish_ms + self.idle_ms, stream_id))
         self.counters.counted += 1
         if capture_ms > stream.watermark:
             stream.watermark = capture_ms
@@ -336,12 +373,13 @@ class WindowMachine:
         """Hand over what to commit; the caller commits it, then acknowledges ``ack``."""
         out = self._out
         out.sessions = {key: self._sessions[key].closed.copy() for key in self._dirty}
-        for window in self._unjournaled:
-            if window.pending:  # not closed meanwhile
-                out.journal.extend(window.pending)
-                window.journaled += len(window.pending)
-                window.pending = []
-        self._unjournaled = []
+        for stream_id, window in self._touched:
+            if window.dirty:  # still open
+                window.dirty = False
+                window.version += 1
+                out.snapshots.append(OpenWindow(stream_id, from_millis(window.start), window.version,
+                                                _window_state(window)))
+        self._touched = []
         self._dirty = set()
         self._out = Flush()
         return out
@@ -352,6 +390,8 @@ class WindowMachine:
         stream = self._streams.pop(stream_id, None)
         if stream is not None:
             self._open_windows -= len(stream.windows)
+            for window in stream.windows.values():
+                window.dirty = False
         for key in [key for key in self._sessions if key[0] == stream_id]:
             del self._sessions[key]
         self._dirty = {key for key in self._dirty if key[0] != stream_id}
@@ -360,7 +400,7 @@ class WindowMachine:
         """Forget idle sessions and streams with nothing open (their state is persisted); returns how many.
 
         Call only when everything taken has been committed: a forgotten state is reloaded from Postgres."""
-        if self._dirty or self._out:
+        if self._dirty or self._out or self._touched:
             raise RuntimeError("evict() before the pending output was taken and written")
         horizon = self.clock_ms - self.idle_ms
         gone = [key for key, s in self._sessions.items() if not s.open and s.last_active <= horizon]
@@ -392,56 +432,6 @@ class WindowMachine:
         self._out.rejected.append((handle, reason))
         self.counters.rejected += 1
         return "rejected"
-
-    def _count(self, stream_id: int, stream: _Stream, window: _Window, session: _Session, row: PendingRow,
-               capture_ms: int | None = None) -> None:
-        """Add one message to an open window (from :meth:`add`, or from the journal on restore)."""
-        if capture_ms is None:
-            capture_ms = to_millis(row.capture_time)
-            if capture_ms > stream.watermark:
-                stream.watermark = capture_ms
-        window.messages += 1
-        model = window.models.get(row.model)
-        if model is None:
-            model = window.models[row.model] = _Model()
-        model.frames += 1
-        if capture_ms < model.first_ms:
-            model.first_ms = capture_ms
-        if capture_ms > model.last_ms:
-            model.last_ms = capture_ms
-        session_id, seq = row.session_id, row.seq
-        seqs = model.seqs.get(session_id)
-        if seqs is None:
-            model.seqs[session_id] = [seq]
-        else:
-            seqs.append(seq)
-        session.open.add(seq)
-        if row.objects:
-            per_frame: dict[str, int] = {}
-            classes = model.classes
-            for name, class_id, track_id in row.objects:
-                per_frame[name] = per_frame.get(name, 0) + 1
-                acc = classes.get(name)
-                if acc is None:
-                    acc = classes[name] = _Class(class_id)
-                elif class_id < acc.class_id:
-                    acc.class_id = class_id
-                if track_id is not None:
-                    acc.tracks.add((session_id, track_id))
-            for name, count in per_frame.items():
-                acc = classes[name]
-                acc.detections += count
-                acc.frames_present += 1
-                if count > acc.max:
-                    acc.max = count
-                if count < acc.min_present:
-                    acc.min_present = count
-        publish_ms = row.publish_ms
-        if publish_ms > window.last_publish:
-            window.last_publish = publish_ms
-        if publish_ms > stream.last_publish:
-            stream.last_publish = publish_ms
-            heapq.heappush(self._deadlines, (publish_ms + self.idle_ms, stream_id))
 
     def _advance(self, now_ms: int) -> None:
         if now_ms <= self.clock_ms:
@@ -511,10 +501,58 @@ class WindowMachine:
                 session.closed.update(seqs)
                 session.open.difference_update(seqs)
                 self._dirty.add(key)
-        if window.journaled:
-            out.unjournal.append((stream_id, start, window.journaled))
-        window.pending = []
+        if window.version:
+            out.discard.append((stream_id, start, window.version))
+        window.dirty = False
         if stream.closed_until is None or end_ms > stream.closed_until:
             stream.closed_until = end_ms
         self._open_windows -= 1
         self.counters.windows_closed += 1
+
+
+# ------------------------------------------------------------------------------------- open-window state
+
+
+def session_keys(windows: Iterable[OpenWindow]) -> set[SessionKey]:
+    """The (stream, session, model) keys an open window's state refers to (to restore before the window)."""
+    return {(w.stream_id, sid, model) for w in windows for model, data in w.state["models"].items()
+            for sid in data["seqs"]}
+
+
+def _window_state(window: _Window) -> dict:
+    """An open window as JSON-ready data (sequences as ranges, tracks as pairs)."""
+    return {
+        "publish": window.last_publish,
+        "messages": window.messages,
+        "models": {
+            name: {
+                "frames": m.frames,
+                "first": m.first_ms,
+                "last": m.last_ms,
+                "seqs": {sid: IntRanges.of(seqs).ranges() for sid, seqs in m.seqs.items()},
+                "classes": {
+                    cname: [c.class_id, c.detections, c.frames_present, c.max, c.min_present,
+                            sorted([sid, track] for sid, track in c.tracks)]
+                    for cname, c in m.classes.items()
+                },
+            }
+            for name, m in window.models.items()
+        },
+    }
+
+
+def _window_from_state(start: int, version: int, state: dict) -> _Window:
+    window = _Window(start)
+    window.version = version
+    window.last_publish = state["publish"]
+    window.messages = state["messages"]
+    for name, data in state["models"].items():
+        model = window.models[name] = _Model()
+        model.frames, model.first_ms, model.last_ms = data["frames"], data["first"], data["last"]
+        model.seqs = {sid: list(IntRanges(ranges)) for sid, ranges in data["seqs"].items()}
+        for cname, (class_id, detections, frames_present, maximum, min_present, tracks) in data["classes"].items():
+            acc = model.classes[cname] = _Class(class_id)
+            acc.detections, acc.frames_present, acc.max, acc.min_present = (
+                detections, frames_present, maximum, min_present)
+            acc.tracks = {(sid, track) for sid, track in tracks}
+    return window

@@ -1,9 +1,9 @@
 """The aggregator process: a Key_Shared consumer on the detections topic feeding :class:`Aggregator`.
 
-Batches are received whole (``batch_receive``); each is counted, its effect (closed windows, the journal of
+Batches are received whole (``batch_receive``); each is counted, its effect (closed windows, snapshots of the
 open ones) committed in one transaction, and only then is the batch acknowledged. When a receive comes back
 empty the consumer has caught up, and the wall clock may close idle streams. Stopping (SIGTERM, Ctrl-C) between
-batches loses nothing: the next run rebuilds the open windows from the journal.
+batches loses nothing: the next run rebuilds the open windows from their snapshots.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Summary:
     windows: int = 0
     store_retries: int = 0
     seconds: float = 0.0
+    active_seconds: float = 0.0  # from the first batch received to the last commit, idle waits left out
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,7 +94,7 @@ def run(
              subscription, restored)
     summary = Summary()
     started = last_message = last_evict = time.monotonic()
-    last_prune = 0.0
+    last_prune, first_batch, busy_until, finishing = 0.0, None, None, 0.0
     try:
         while not stop.is_set():
             now = time.monotonic()
@@ -104,13 +105,16 @@ def run(
             if batch:
                 summary.received += len(batch)
                 wall_ms = time.time_ns() // 1_000_000
+                first_batch = first_batch or time.monotonic()
                 aggregator.handle_batch([(m.data(), m.publish_timestamp() or wall_ms, m) for m in batch])
-                last_message = time.monotonic()
+                last_message = busy_until = time.monotonic()
             else:
                 aggregator.idle(time.time_ns() // 1_000_000)
                 if idle_exit_s is not None and time.monotonic() - last_message >= idle_exit_s:
                     log.info("no message for %.1f s: closing every open window and exiting", idle_exit_s)
+                    finishing = time.monotonic()
                     aggregator.finish()
+                    finishing = time.monotonic() - finishing
                     break
             if time.monotonic() - last_evict >= EVICT_EVERY_S:
                 last_evict = time.monotonic()
@@ -121,6 +125,8 @@ def run(
         summary.dead_letters, summary.streams_lost = aggregator.dead_letters, aggregator.streams_lost
         summary.windows, summary.store_retries = counters.windows_closed, aggregator.retries
         summary.seconds = round(time.monotonic() - started, 3)
+        if first_batch is not None:
+            summary.active_seconds = round(busy_until - first_batch + finishing, 3)
         for closeable in (consumer, dead, store):
             try:
                 closeable.close()

@@ -209,17 +209,15 @@ class AggregatorTrack(Base):
     window_start: Mapped[datetime] = mapped_column(TZ)
 
 
-class AggregatorPending(Base):
-    """The journal of open windows: each counted message of a window not yet written, so that its Pulsar message
-    can be acknowledged at once and a restart rebuilds the window. Rows go when their window is written."""
+class AggregatorOpenWindow(Base):
+    """A snapshot of a window still open (its running counts, sequences and track ids), rewritten by each batch
+    that adds to it, so that the batch can be acknowledged at once and a restart rebuilds the window. Deleted
+    when the window is written; ``version`` fences off a process whose view of the stream is stale."""
 
-    __tablename__ = "aggregator_pending"
+    __tablename__ = "aggregator_open"
 
     stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model: Mapped[str] = mapped_column(String(100), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    capture_time: Mapped[datetime] = mapped_column(TZ)
-    publish_ms: Mapped[int] = mapped_column(BigInteger)
-    objects: Mapped[list] = mapped_column(JSONB)  # [[class name, class id, track id or null], ...]
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())

@@ -7,13 +7,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aggregator.pipeline import Aggregator, Loaded, StoreUnavailable
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, SessionKey, WindowMachine
+from aggregator.windows import Flush, OpenWindow, SessionKey, WindowMachine, session_keys
 from core.messages import Detection, DetectionMessage, encode_detections
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ class MemoryStore:
     late: dict = field(default_factory=dict)
     sessions: dict = field(default_factory=dict)
     tracks: dict = field(default_factory=dict)
-    pending: dict = field(default_factory=dict)  # the journal of open windows
+    open: dict = field(default_factory=dict)  # (stream, window start) -> (version, state as JSON text)
     outage: int = 0  # the next N calls fail as if the server were down
     write_outage: bool = False  # writes fail (loads work) until the process dies in the retry sleep
     die_in_outage: bool = False  # the process is killed while it waits for the server
@@ -46,9 +47,9 @@ class MemoryStore:
             self.outage -= 1
             raise StoreUnavailable("simulated outage")
 
-    def journaled_streams(self) -> set[int]:
+    def streams_with_open_windows(self) -> set[int]:
         self._check()
-        return {key[0] for key in self.pending}
+        return {key[0] for key in self.open}
 
     def load(self, stream_ids: set[int], sessions: set[SessionKey]) -> Loaded:
         self._check()
@@ -56,9 +57,9 @@ class MemoryStore:
         for stream_id in stream_ids & self.registered:
             ends = [row.window_end for key, row in self.frame_windows.items() if key[0] == stream_id]
             loaded.streams[stream_id] = max(ends, default=None)
-            loaded.journal[stream_id] = [row for key, row in self.pending.items() if key[0] == stream_id]
-        journal_keys = {(r.stream_id, r.session_id, r.model) for rows in loaded.journal.values() for r in rows}
-        for key in sessions | journal_keys:
+            loaded.open[stream_id] = [OpenWindow(sid, start, version, json.loads(state))
+                                      for (sid, start), (version, state) in self.open.items() if sid == stream_id]
+        for key in sessions | session_keys(w for windows in loaded.open.values() for w in windows):
             if key in self.sessions:
                 loaded.sessions[key] = IntRanges(self.sessions[key])
             loaded.tracks[key] = [(k[3], k[4]) for k in self.tracks if k[:3] == key]
@@ -69,9 +70,13 @@ class MemoryStore:
             raise StoreUnavailable("simulated outage (writes)")
         self._check()
         lost = {sid for sid in flush.streams() if sid not in self.registered}
-        for stream_id, start, rows in flush.unjournal:  # another writer touched this window: our view is stale
-            if sum(1 for key in self.pending if key[:2] == (stream_id, start)) != rows:
+        # A version that does not match: another writer took this window over, our view of it is stale.
+        for stream_id, start, version in flush.discard:
+            if self.open.get((stream_id, start), (None,))[0] != version:
                 lost.add(stream_id)
+        for w in flush.snapshots:
+            if self.open.get((w.stream_id, w.window_start), (0,))[0] != w.version - 1:
+                lost.add(w.stream_id)
         if lost:
             flush = flush.without(lost)
         windows = {(r.stream_id, r.window_start, r.model) for r in flush.frame_windows}
@@ -89,11 +94,10 @@ class MemoryStore:
         for row in flush.tracks:
             self.tracks.setdefault((row.stream_id, row.session_id, row.model, row.object_class, row.track_id),
                                    row.window_start)
-        closed = {(stream_id, start) for stream_id, start, _ in flush.unjournal}
-        for key in [k for k in self.pending if k[:2] in closed]:
-            del self.pending[key]
-        for row in flush.journal:
-            self.pending.setdefault((row.stream_id, row.window_start, row.session_id, row.model, row.seq), row)
+        for stream_id, start, _ in flush.discard:
+            del self.open[(stream_id, start)]
+        for w in flush.snapshots:
+            self.open[(w.stream_id, w.window_start)] = (w.version, json.dumps(w.state))
         self.writes += 1
         return lost
 
@@ -104,7 +108,7 @@ class MemoryStore:
             "late_detections": dict(self.late),
             "sessions": dict(self.sessions),
             "tracks": dict(self.tracks),
-            "pending": dict(self.pending),
+            "open": dict(self.open),
         }
 
 

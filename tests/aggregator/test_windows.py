@@ -49,18 +49,19 @@ def test_known_messages_give_exact_rows() -> None:
         ObjectStatRow(1, T0, "m1", "person", T0 + W, 0, 4, 6, 1.5, 3, 0, 4),
     ]
     assert len(out.ack) == 6  # every message, once this flush is committed
-    # The open window's messages go to the journal; the closed one's never needed it.
-    assert [(r.window_start, r.seq, r.objects) for r in out.journal] == [
-        (T0 + W, 4, (("person", 0, 3), ("person", 0, 5))), (T0 + W, 5, ())
-    ]
-    assert out.unjournal == []
+    # The open window is snapshotted (version 1); the closed one never needed it.
+    (snapshot,) = out.snapshots
+    assert (snapshot.window_start, snapshot.version, snapshot.state["messages"]) == (T0 + W, 1, 2)
+    assert snapshot.state["models"]["m1"]["seqs"] == {"a": [[4, 5]]}
+    assert snapshot.state["models"]["m1"]["classes"] == {"person": [0, 2, 1, 2, 2, [["a", 3], ["a", 5]]]}
+    assert out.discard == []
     assert out.sessions[(1, "a", "m1")] == IntRanges([(0, 3)])
     assert sorted((t.object_class, t.track_id) for t in out.tracks) == [
         ("car", 7), ("person", 1), ("person", 2), ("person", 3), ("person", 4)
     ]
     m.close_all()
     second = m.take()
-    assert second.unjournal == [(1, T0 + W, 2)]  # closing a journaled window removes its journal rows
+    assert second.discard == [(1, T0 + W, 1)]  # closing a snapshotted window deletes its snapshot
     assert second.object_stats == [ObjectStatRow(1, T0 + W, "m1", "person", T0 + 2 * W, 0, 2, 2, 1.0, 2, 0, 1)]
     assert [t.track_id for t in second.tracks] == [5]
 
@@ -150,7 +151,7 @@ def test_a_commit_whose_acknowledgements_were_lost_is_not_counted_twice() -> Non
     again = new_aggregator(store, log)
     again.handle_batch(log.take(30))
     again.finish()
-    assert again.machine.counters.duplicates == 30 and again.machine.counters.late == 0  # [20, 30) journaled
+    assert again.machine.counters.duplicates == 30 and again.machine.counters.late == 0  # [20, 30) in a snapshot
     tables = store.tables()
     assert {k: v for k, v in tables["frame_windows"].items() if k in written["frame_windows"]} == \
         written["frame_windows"]
@@ -174,7 +175,7 @@ def test_outage_holds_acknowledgements_until_the_write_commits() -> None:
     aggregator.handle_batch(log.take(15))
     assert sleeps == [0.2, 0.4, 0.8, 1.6]  # exponential backoff
     assert log.acked == set(range(15)) and store.writes == 1
-    assert len(store.frame_windows) == 1 and len(store.pending) == 5
+    assert len(store.frame_windows) == 1 and len(store.open) == 1
 
 
 def test_undecodable_messages_are_dead_lettered_and_acknowledged() -> None:
@@ -202,3 +203,24 @@ def test_int_ranges(initial, added, expected) -> None:
     members = {v for lo, hi in expected for v in range(lo, hi + 1)}
     assert all((v in ranges) == (v in members) for v in range(-1, 20))
     assert len(ranges) == len(members)
+
+
+def test_a_stale_process_cannot_overwrite_a_stream_another_one_took_over() -> None:
+    """A Key_Shared rebalance moves stream 1 from A to B mid-window; A later closes its (stale) copy on idleness:
+    the snapshot version refuses it, and the rows are those of one process."""
+    entries = [(payload(message(1, "a", seq, seq * 1_000, [("person", seq)])), T0_MS + seq * 100) for seq in range(16)]
+    store = MemoryStore({1})
+    first, second = Log(entries[:6]), Log(entries[6:])
+    a, b = new_aggregator(store, first), new_aggregator(store, second)
+    a.handle_batch(first.take(6))  # [0, 10) open at A, snapshotted
+    b.handle_batch(second.take(2))  # B restores the snapshot, adds seq 6 and 7
+    a.idle(T0_MS + 60_000)  # A thinks stream 1 went idle and closes its stale view of [0, 10)
+    assert a.streams_lost == 1 and store.frame_windows == {}
+    b.handle_batch(second.take(8))
+    b.finish()
+    alone = MemoryStore({1})
+    single = new_aggregator(alone, Log(entries))
+    single.handle_batch(single.acks.take(16))
+    single.finish()
+    assert store.tables() == alone.tables()
+    assert [r.frames for r in store.frame_windows.values()] == [10, 6]

@@ -1,4 +1,4 @@
-"""aggregator state: counted sequences and first-seen track ids per reader session, journal of open windows
+"""aggregator state: counted sequences and first-seen track ids per reader session, snapshots of open windows
 
 Revision ID: 0002_aggregator_state
 Revises: 0001
@@ -44,25 +44,19 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "aggregator_pending",
+        "aggregator_open",
         sa.Column("stream_id", sa.Integer(), nullable=False),
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("session_id", sa.String(length=64), nullable=False),
-        sa.Column("model", sa.String(length=100), nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.Column("capture_time", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("publish_ms", sa.BigInteger(), nullable=False),
-        sa.Column("objects", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("state", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["stream_id"], ["streams.id"], name=op.f("fk_aggregator_pending_stream_id_streams"), ondelete="CASCADE"
+            ["stream_id"], ["streams.id"], name=op.f("fk_aggregator_open_stream_id_streams"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint(
-            "stream_id", "window_start", "session_id", "model", "seq", name=op.f("pk_aggregator_pending")
-        ),
+        sa.PrimaryKeyConstraint("stream_id", "window_start", name=op.f("pk_aggregator_open")),
     )
 
-
 def downgrade() -> None:
-    op.drop_table("aggregator_pending")
+    op.drop_table("aggregator_open")
     op.drop_table("aggregator_tracks")
     op.drop_table("aggregator_sessions")
