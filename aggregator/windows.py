@@ -41,6 +41,7 @@ from core.messages import DetectionMessage, from_millis, to_millis
 SessionKey = tuple[int, str, str]  # (stream id, reader session id, model): sequences and track ids live here
 MAX_SESSION_ID = 36  # late_detections.session_id is VARCHAR(36) (a UUID); longer ids cannot be stored
 NEVER = -(2**62)
+DUE_NEVER = 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,7 @@ class _Window:
 
 
 class _Stream:
-    __slots__ = ("closed_until", "last_publish", "registered", "watermark", "windows")
+    __slots__ = ("closed_until", "due_at", "last_publish", "queued", "registered", "watermark", "windows")
 
     def __init__(self, registered: bool, closed_until: int | None):
         self.registered = registered
@@ -201,6 +202,8 @@ class _Stream:
         self.watermark = closed_until if closed_until is not None else NEVER
         self.windows: dict[int, _Window] = {}
         self.last_publish = NEVER  # latest publish time among messages in open windows
+        self.queued: int | None = None  # earliest idle deadline queued in the heap for this stream
+        self.due_at = DUE_NEVER  # watermark at which the earliest open window closes (its end + lateness)
 
 
 class _Session:
@@ -274,14 +277,16 @@ class WindowMachine:
             if window.last_publish > stream.last_publish:
                 stream.last_publish = window.last_publish
         if stream.windows:
-            heapq.heappush(self._deadlines, (stream.last_publish + self.idle_ms, stream_id))
+            stream.due_at = min(stream.windows) + self.window_ms + self.lateness_ms
+            self._queue(stream_id, stream)
 
     # ------------------------------------------------------------------------------------------- input
 
     def add(self, message: DetectionMessage, publish_ms: int, handle: Any) -> str:
         """Take one message; returns its fate: counted, duplicate, late or rejected. Its handle is acknowledged
-        (rejected: dead-lettered) after the next :meth:`take` is committed."""
-        self._advance(publish_ms)
+        (rejected: dead-lettered) after the next :meth:`take` is committed. (The hot path: kept flat.)"""
+        if publish_ms > self.clock_ms:
+            self._advance(publish_ms)
         out = self._out
         stream_id = message.stream_id
         stream = self._streams[stream_id]
@@ -298,9 +303,8 @@ class WindowMachine:
             return "duplicate"
         capture_ms = to_millis(message.capture_time)
         start = capture_ms - capture_ms % self.window_ms
-        if (stream.closed_until is not None and start < stream.closed_until) or (
-            start + self.window_ms + self.lateness_ms <= stream.watermark
-        ):
+        closes_at = start + self.window_ms + self.lateness_ms
+        if closes_at <= stream.watermark or (stream.closed_until is not None and start < stream.closed_until):
             out.late.append(LateRow(stream_id, session_id, seq, message.capture_time))
             self.counters.late += 1
             return "late"
@@ -309,6 +313,8 @@ class WindowMachine:
         if window is None:
             window = stream.windows[start] = _Window(start)
             self._open_windows += 1
+            if closes_at < stream.due_at:
+                stream.due_at = closes_at
         if not window.dirty:
             window.dirty = True
             self._touched.append((stream_id, window))
@@ -328,21 +334,20 @@ class WindowMachine:
             seqs.append(seq)
         session.open.add(seq)
         session.last_active = publish_ms
-        if message.detections:
-            per_frame: dict[str, int] = {}
+        detections = message.detections
+        if detections:
             classes = model.classes
-            for detection in message.detections:
-                name = detection.class_name
-                per_frame[name] = per_frame.get(name, 0) + 1
-                acc = classes.get(name)
+            per_frame: dict[_Class, int] = {}
+            for detection in detections:
+                acc = classes.get(detection.class_name)
                 if acc is None:
-                    acc = classes[name] = _Class(detection.class_id)
+                    acc = classes[detection.class_name] = _Class(detection.class_id)
                 elif detection.class_id < acc.class_id:
                     acc.class_id = detection.class_id
                 if detection.track_id is not None:
                     acc.tracks.add((session_id, detection.track_id))
-            for name, count in per_frame.items():
-                acc = classes[name]
+                per_frame[acc] = per_frame.get(acc, 0) + 1
+            for acc, count in per_frame.items():
                 acc.detections += count
                 acc.frames_present += 1
                 if count > acc.max:
@@ -353,11 +358,13 @@ class WindowMachine:
             window.last_publish = publish_ms
         if publish_ms > stream.last_publish:
             stream.last_publish = publish_ms
-            heapq.heappush(self._deadlines, (publish_ms + self.idle_ms, stream_id))
+            if stream.queued is None:
+                self._queue(stream_id, stream)
         self.counters.counted += 1
         if capture_ms > stream.watermark:
             stream.watermark = capture_ms
-            self._close_due(stream_id, stream)
+            if capture_ms >= stream.due_at:
+                self._close_due(stream_id, stream)
         return "counted"
 
     def tick(self, now_ms: int) -> None:
@@ -433,20 +440,31 @@ class WindowMachine:
         self.counters.rejected += 1
         return "rejected"
 
+    def _queue(self, stream_id: int, stream: _Stream) -> None:
+        """Make sure the heap holds the stream's idle deadline, or an earlier one (re-queued when it pops)."""
+        deadline = stream.last_publish + self.idle_ms
+        if stream.queued is None or deadline < stream.queued:
+            stream.queued = deadline
+            heapq.heappush(self._deadlines, (deadline, stream_id))
+
     def _advance(self, now_ms: int) -> None:
         if now_ms <= self.clock_ms:
             return
         self.clock_ms = now_ms
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now_ms:
-            _, stream_id = heapq.heappop(deadlines)
+            queued, stream_id = heapq.heappop(deadlines)
             stream = self._streams.get(stream_id)
-            if stream is not None and stream.windows and stream.last_publish + self.idle_ms <= now_ms:
+            if stream is None or stream.queued != queued:
+                continue  # superseded by an earlier entry, or the stream was forgotten
+            stream.queued = None
+            if not stream.windows:
+                continue
+            if stream.last_publish + self.idle_ms <= now_ms:
                 self.counters.idle_closes += 1
                 self._close_stream(stream_id, stream, len(stream.windows))
-        if len(deadlines) > 4 * len(self._streams) + 1024:
-            self._deadlines = [(s.last_publish + self.idle_ms, sid) for sid, s in self._streams.items() if s.windows]
-            heapq.heapify(self._deadlines)
+            else:
+                self._queue(stream_id, stream)  # it received messages since: its deadline moved on
 
     def _close_due(self, stream_id: int, stream: _Stream) -> None:
         """Close the windows whose end plus the allowed lateness the watermark has reached."""
@@ -459,12 +477,13 @@ class WindowMachine:
         """Close the ``count`` earliest open windows of a stream, in event-time order."""
         for start in sorted(stream.windows)[:count]:
             self._close(stream_id, stream, stream.windows.pop(start))
-        remaining = stream.windows.values()
-        last = max((w.last_publish for w in remaining), default=NEVER)
+        windows = stream.windows
+        stream.due_at = min(windows) + self.window_ms + self.lateness_ms if windows else DUE_NEVER
+        last = max((w.last_publish for w in windows.values()), default=NEVER)
         if last != stream.last_publish:
             stream.last_publish = last
-            if remaining:
-                heapq.heappush(self._deadlines, (last + self.idle_ms, stream_id))
+            if windows:
+                self._queue(stream_id, stream)
 
     def _close(self, stream_id: int, stream: _Stream, window: _Window) -> None:
         out = self._out

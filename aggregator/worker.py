@@ -8,6 +8,7 @@ batches loses nothing: the next run rebuilds the open windows from their snapsho
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -51,8 +52,8 @@ class Summary:
 class PulsarAcks:
     """Acknowledge on the consumer; dead-letter through :class:`core.broker.DeadLetters`."""
 
-    def __init__(self, consumer, dead: DeadLetters):
-        self._ack = consumer.acknowledge
+    def __init__(self, acknowledge, dead: DeadLetters):
+        self._ack = acknowledge
         self._dead = dead
 
     def acknowledge(self, message) -> None:
@@ -71,7 +72,7 @@ def run(
     idle_exit_s: float | None = None,
     stop: threading.Event | None = None,
     observer=None,
-    batch_max_messages: int = 1000,
+    batch_max_messages: int = 2000,
 ) -> Summary:
     """Consume until ``stop`` is set or, with ``idle_exit_s``, until nothing arrived for that long (then every
     open window is closed and written before returning)."""
@@ -84,15 +85,24 @@ def run(
         _distinct_consumer_id(settings)
     consumer = subscribe(
         settings, topic, subscription, consumer_name=consumer_name,
-        receiver_queue_size=max(1000, 2 * batch_max_messages), batch_max_messages=batch_max_messages,
+        receiver_queue_size=max(1000, 5 * batch_max_messages), batch_max_messages=batch_max_messages,
         batch_timeout_ms=100,
     )
     dead = DeadLetters(settings, topic)
-    aggregator = Aggregator(machine, store, PulsarAcks(consumer, dead), observer=observer)
+    # pulsar-client's native consumer hands out native messages: no Python wrapper built per message (about a
+    # tenth of the time per message here). Its methods are the ones the wrapper calls.
+    native = getattr(consumer, "_consumer", consumer)
+    receive, acknowledge = native.batch_receive, native.acknowledge
+    aggregator = Aggregator(machine, store, PulsarAcks(acknowledge, dead), observer=observer)
     restored = aggregator.start()
     log.info("aggregator consuming %s as %s (%d streams with open windows restored)", settings.topic(topic),
              subscription, restored)
     summary = Summary()
+    # Each batch allocates ~100 objects per message; with the default thresholds the collector keeps rescanning
+    # the window state (measured: 2-3x slower end to end). Collect young objects every 50,000 allocations.
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     started = last_message = last_evict = time.monotonic()
     last_prune, first_batch, busy_until, finishing = 0.0, None, None, 0.0
     try:
@@ -101,7 +111,7 @@ def run(
             if now - last_prune >= PRUNE_EVERY_S:
                 last_prune = now
                 _prune(aggregator, store, settings)
-            batch = consumer.batch_receive()
+            batch = receive()
             if batch:
                 summary.received += len(batch)
                 wall_ms = time.time_ns() // 1_000_000
@@ -120,6 +130,8 @@ def run(
                 last_evict = time.monotonic()
                 aggregator.evict()
     finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
         counters = machine.counters
         summary.counted, summary.duplicates, summary.late = counters.counted, counters.duplicates, counters.late
         summary.dead_letters, summary.streams_lost = aggregator.dead_letters, aggregator.streams_lost

@@ -24,7 +24,7 @@ from tests.aggregator.helpers import (
     wait_until,
 )
 from tests.aggregator.sim import T0, message
-from tests.conftest import runtime_settings
+from tests.conftest import free_port, runtime_settings
 
 S = timedelta(seconds=1)
 
@@ -105,9 +105,19 @@ def test_kill_9_then_restart_gives_the_table_of_an_uninterrupted_run(settings, u
     first, second = traffic(streams, range(0, 47)), traffic(streams, range(47, 80))
     subscribe(settings, unique_topic, "agg").close()
     publish(settings, unique_topic, first)
-    victim = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=None)
+    port = free_port()
+    victim = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=None,
+                               STREAMSCOPE_AGGREGATOR_METRICS_PORT=str(port))
     # [0, 10) .. [30, 40) close on event time (46 s >= 40 s + 3 s); [40, 50) stays open (in memory and snapshot).
     wait_until(lambda: count_windows(settings, streams) >= 12, 60, "four windows per stream")
+    # [40, 50) of each stream open; the gauge is set last, once the batch is written and acknowledged.
+    settled = {"aggregator_open_windows": 3, "aggregator_windows_written_total": 12}
+    wait_until(lambda: settled.items() <= scrape(port).items(), 30, "metrics of the last batch")
+    metrics = scrape(port)
+    assert metrics["aggregator_messages_total"] == len(first)
+    assert metrics["aggregator_windows_written_total"] == 12
+    assert metrics["aggregator_late_messages_total"] == sum(1 for m in first if m.seq >= 100_000)
+    assert metrics["aggregator_flush_seconds_count"] >= 1
     # Between batches: what it received is committed and acknowledged. (A batch in flight would come back too,
     # but pulsar-lite 0.2.0 redelivers a dead consumer's messages one per key and only when something else
     # triggers a dispatch, which a test without live traffic cannot promise.)
@@ -123,6 +133,15 @@ def test_kill_9_then_restart_gives_the_table_of_an_uninterrupted_run(settings, u
     assert got == expected, diff(got, expected)
     assert len(expected["frame_windows"]) == 24 and expected["late_detections"]
     assert written["frame_windows"] <= expected["frame_windows"]
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The aggregator's /metrics, unlabelled samples only."""
+    import urllib.request
+
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {line.split()[0]: float(line.split()[1]) for line in body.splitlines()
+            if line and not line.startswith("#") and "{" not in line}
 
 
 def test_two_processes_write_the_same_table_as_one(settings, unique_topic, tmp_path) -> None:
