@@ -104,7 +104,7 @@ RETURNING o.stream_id, o.window_start
 """
 PRUNE = """
 WITH old AS (
-    DELETE FROM aggregator_sessions WHERE updated_at < now() - make_interval(days => %b)
+    DELETE FROM aggregator_sessions WHERE updated_at < now() - make_interval(days => %b::int)
     RETURNING stream_id, session_id, model
 )
 DELETE FROM aggregator_tracks t USING old
