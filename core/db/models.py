@@ -179,3 +179,45 @@ class Snapshot(Base):
     model: Mapped[str] = mapped_column(String(100))
     counts: Mapped[dict] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AggregatorSession(Base):
+    """Aggregator state per (stream, reader session, model): the sequences already counted in closed windows.
+
+    Written in the same transaction as the windows, so a replayed message of a written window is recognised as a
+    duplicate after a restart (instead of being counted twice or taken for a late one)."""
+
+    __tablename__ = "aggregator_sessions"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seqs: Mapped[list] = mapped_column(JSONB)  # [[lo, hi], ...] inclusive ranges
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AggregatorTrack(Base):
+    """A track id already counted as a unique object, and the window where it was first seen."""
+
+    __tablename__ = "aggregator_tracks"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    track_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ)
+
+
+class AggregatorOpenWindow(Base):
+    """A snapshot of a window still open (its running counts, sequences and track ids), rewritten by each batch
+    that adds to it, so that the batch can be acknowledged at once and a restart rebuilds the window. Deleted
+    when the window is written; ``version`` fences off a process whose view of the stream is stale."""
+
+    __tablename__ = "aggregator_open"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())

@@ -1,0 +1,1 @@
+"""The aggregator: detections in, windowed object statistics out, with an exactly-once effect on Postgres."""

@@ -1,0 +1,55 @@
+"""Prometheus metrics of the aggregator (served on ``settings.aggregator_metrics_port``; 0 disables)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from aggregator.pipeline import Observer
+
+MESSAGES = Counter("aggregator_messages_total", "Detection messages received (rate() gives messages/s).")
+OUTCOMES = Counter("aggregator_message_outcomes_total", "What became of each message.", ["outcome"])
+LATE = Counter("aggregator_late_messages_total", "Messages later than their window's end plus allowed lateness.")
+DEAD_LETTERS = Counter("aggregator_dead_letters_total", "Messages sent to the dead-letter topic.")
+OPEN_WINDOWS = Gauge("aggregator_open_windows", "Windows open in memory (per stream and window start).")
+OPEN_MESSAGES = Gauge("aggregator_open_window_messages", "Messages counted in windows still open.")
+FLUSH = Histogram(
+    "aggregator_flush_seconds", "Time to write closed windows in one transaction (retries included).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WINDOWS = Counter("aggregator_windows_written_total", "Windows (stream, window start) written.")
+STREAMS_LOST = Counter("aggregator_streams_lost_total",
+                       "Streams dropped from memory: removed from the registry, or taken over by another process.")
+RETRIES = Counter("aggregator_store_retries_total", "Postgres calls retried because the server was unavailable.")
+
+
+class PrometheusObserver(Observer):
+    def received(self, count: int) -> None:
+        MESSAGES.inc(count)
+
+    def outcomes(self, counted: int, duplicates: int, late: int, dead_letters: int) -> None:
+        for name, value in (("counted", counted), ("duplicate", duplicates), ("late", late),
+                            ("dead_letter", dead_letters)):
+            if value:
+                OUTCOMES.labels(name).inc(value)
+        LATE.inc(late)
+        DEAD_LETTERS.inc(dead_letters)
+
+    def flushed(self, seconds: float, windows: int) -> None:
+        FLUSH.observe(seconds)
+        WINDOWS.inc(windows)
+
+    def state(self, open_windows: int, open_messages: int) -> None:
+        OPEN_WINDOWS.set(open_windows)
+        OPEN_MESSAGES.set(open_messages)
+
+    def stream_lost(self) -> None:
+        STREAMS_LOST.inc()
+
+    def retry(self) -> None:
+        RETRIES.inc()
+
+
+def serve(port: int) -> None:
+    """Expose /metrics on 127.0.0.1:``port`` (nothing when 0)."""
+    if port:
+        start_http_server(port, addr="127.0.0.1")
