@@ -6,20 +6,20 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from aggregator.pipeline import Observer
 
-MESSAGES = Counter("aggregator_messages_total", "Detection messages received (rate() gives messages/s).")
-OUTCOMES = Counter("aggregator_message_outcomes_total", "What became of each message.", ["outcome"])
-LATE = Counter("aggregator_late_messages_total", "Messages later than their window's end plus allowed lateness.")
-DEAD_LETTERS = Counter("aggregator_dead_letters_total", "Messages sent to the dead-letter topic.")
-OPEN_WINDOWS = Gauge("aggregator_open_windows", "Windows open in memory (per stream and window start).")
-OPEN_MESSAGES = Gauge("aggregator_open_window_messages", "Messages counted in windows still open.")
+MESSAGES = Counter("streamscope_aggregator_messages_total", "Detection messages received (rate() gives messages/s).")
+OUTCOMES = Counter("streamscope_aggregator_message_outcomes_total", "What became of each message.", ["outcome"])
+LATE = Counter("streamscope_aggregator_late_messages_total", "Messages later than window end + allowed lateness.")
+DEAD_LETTERS = Counter("streamscope_aggregator_dead_letters_total", "Messages sent to the dead-letter topic.")
+OPEN_WINDOWS = Gauge("streamscope_aggregator_open_windows", "Windows open in memory (per stream and window start).")
+OPEN_MESSAGES = Gauge("streamscope_aggregator_open_window_messages", "Messages counted in windows still open.")
 FLUSH = Histogram(
-    "aggregator_flush_seconds", "Time to write closed windows in one transaction (retries included).",
+    "streamscope_aggregator_flush_seconds", "Time to write closed windows in one transaction (retries included).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-WINDOWS = Counter("aggregator_windows_written_total", "Windows (stream, window start) written.")
-STREAMS_LOST = Counter("aggregator_streams_lost_total",
+WINDOWS = Counter("streamscope_aggregator_windows_written_total", "Windows (stream, window start) written.")
+STREAMS_LOST = Counter("streamscope_aggregator_streams_lost_total",
                        "Streams dropped from memory: removed from the registry, or taken over by another process.")
-RETRIES = Counter("aggregator_store_retries_total", "Postgres calls retried because the server was unavailable.")
+RETRIES = Counter("streamscope_aggregator_store_retries_total", "Postgres calls retried (server unavailable).")
 
 
 class PrometheusObserver(Observer):

@@ -111,13 +111,13 @@ def test_kill_9_then_restart_gives_the_table_of_an_uninterrupted_run(settings, u
     # [0, 10) .. [30, 40) close on event time (46 s >= 40 s + 3 s); [40, 50) stays open (in memory and snapshot).
     wait_until(lambda: count_windows(settings, streams) >= 12, 60, "four windows per stream")
     # [40, 50) of each stream open; the gauge is set last, once the batch is written and acknowledged.
-    settled = {"aggregator_open_windows": 3, "aggregator_windows_written_total": 12}
+    settled = {"streamscope_aggregator_open_windows": 3, "streamscope_aggregator_windows_written_total": 12}
     wait_until(lambda: settled.items() <= scrape(port).items(), 30, "metrics of the last batch")
     metrics = scrape(port)
-    assert metrics["aggregator_messages_total"] == len(first)
-    assert metrics["aggregator_windows_written_total"] == 12
-    assert metrics["aggregator_late_messages_total"] == sum(1 for m in first if m.seq >= 100_000)
-    assert metrics["aggregator_flush_seconds_count"] >= 1
+    assert metrics["streamscope_aggregator_messages_total"] == len(first)
+    assert metrics["streamscope_aggregator_windows_written_total"] == 12
+    assert metrics["streamscope_aggregator_late_messages_total"] == sum(1 for m in first if m.seq >= 100_000)
+    assert metrics["streamscope_aggregator_flush_seconds_count"] >= 1
     # Between batches: what it received is committed and acknowledged. (A batch in flight would come back too,
     # but pulsar-lite 0.2.0 redelivers a dead consumer's messages one per key and only when something else
     # triggers a dispatch, which a test without live traffic cannot promise.)
