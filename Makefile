@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint pytest test-fast test-slow frontend frontend-test terraform-check lambda-package chromium clean
+.PHONY: install demo test lint pytest test-slow frontend frontend-test terraform-check lambda-package chromium clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,10 @@ test: install chromium frontend lint frontend-test terraform-check pytest
 lint: install
 	$(BIN)/ruff check .
 
+# The default suite; `make test-slow` runs the long checks (fault tests, standalone Airflow, 30 s rates).
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
 
-test-fast: install
-	$(BIN)/pytest -q -m "not slow and not browser"
 
 test-slow: install
 	$(BIN)/pytest -q -m slow
