@@ -26,7 +26,7 @@ def test_fresh_then_stale_while_revalidate_then_expired() -> None:
     clock, calls = Clock(), []
 
     async def scenario():
-        cache = TTLCache(5, clock=clock)
+        cache = TTLCache(5, clock=clock, jitter=0)
 
         async def compute():
             calls.append(clock.now)
