@@ -29,6 +29,7 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
     restoreMocks: true,
+    testTimeout: 30_000,
     unstubGlobals: true,
   },
 });

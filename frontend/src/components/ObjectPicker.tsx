@@ -179,7 +179,7 @@ export function ObjectPicker({ value, onChange, suggestions, max = MAX_OBJECTS, 
               onMouseDown={(e) => e.preventDefault()}
               onClick={() => add(o)}
               onMouseEnter={() => setActive(i)}
-              className={`cursor-pointer px-3 py-2 ${i === active ? "bg-sky-600 text-white" : "text-slate-800"}`}
+              className={`cursor-pointer px-3 py-2 ${i === active ? "bg-sky-700 text-white" : "text-slate-800"}`}
             >
               {o}
             </li>

@@ -1,6 +1,9 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// CI machines are small and shared: give async queries (findBy*, waitFor) room under load.
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => {
   cleanup();
