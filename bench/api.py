@@ -186,27 +186,45 @@ class Client:
             self.pool.put_nowait(None)
         self.statuses: Counter[int | str] = Counter()
 
-    async def get(self, path: str) -> None:
+    async def get(self, path: str) -> bool:
+        """One GET; True when answered. A kept-alive connection the server closed meanwhile is reopened once."""
         conn = await self.pool.get()
         try:
-            if conn is None:
-                conn = await asyncio.open_connection(self.host, self.port)
-            reader, writer = conn
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await asyncio.wait_for(reader.readexactly(length), self.timeout)
-            self.statuses[int(head[9:12])] += 1
+            for attempt in range(2):
+                reused = conn is not None
+                if conn is None:
+                    conn = await asyncio.open_connection(self.host, self.port)
+                try:
+                    status = await self._exchange(conn, path)
+                except (ConnectionError, asyncio.IncompleteReadError) as error:
+                    conn[1].close()
+                    conn = None
+                    if reused and attempt == 0 and (not isinstance(error, asyncio.IncompleteReadError)
+                                                    or not error.partial):
+                        continue  # the server timed the idle connection out: not the request's fault
+                    raise
+                self.statuses[status] += 1
+                return status == 200
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
             self.statuses[type(error).__name__] += 1
             if conn is not None:
                 conn[1].close()
             conn = None
+            return False
         finally:
             self.pool.put_nowait(conn)
+        return False
+
+    async def _exchange(self, conn, path: str) -> int:
+        reader, writer = conn
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await asyncio.wait_for(reader.readexactly(length), self.timeout)
+        return int(head[9:12])
 
     async def close(self) -> None:
         while not self.pool.empty():
@@ -229,8 +247,8 @@ async def fixed_rate(port: int, paths: list[str], rate: float, seconds: float, c
     async def one(path: str, due: float) -> None:
         nonlocal outstanding
         try:
-            await client.get(path)
-            latencies.append(loop.time() - due)
+            if await client.get(path):
+                latencies.append(loop.time() - due)
         finally:
             outstanding -= 1
 
@@ -269,8 +287,8 @@ async def closed_loop(port: int, paths: list[str], seconds: float, concurrency: 
         i = offset
         while loop.time() < stop:
             began = loop.time()
-            await client.get(paths[i % len(paths)])
-            latencies.append(loop.time() - began)
+            if await client.get(paths[i % len(paths)]):
+                latencies.append(loop.time() - began)
             i += concurrency
 
     began = loop.time()
