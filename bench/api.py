@@ -38,6 +38,8 @@ from collections import Counter  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
+from core.processes import terminate  # noqa: E402
+
 CLASS_SETS = [["person"], ["car"], ["traffic light"], ["person", "car"], ["bus"], ["truck", "car"], ["bicycle"],
               ["dog", "person"]]
 WINDOWS = ["1h", "6h", "24h", "7d"]
@@ -125,12 +127,7 @@ def start_server(variant: str, env: dict[str, str], port: int, log_path: Path) -
 
 
 def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    terminate(process)
 
 
 def serve_naive(port: int) -> None:

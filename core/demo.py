@@ -20,6 +20,7 @@ import typer
 from sqlalchemy import func, select
 
 from core import embedded, registry
+from core.processes import terminate
 from core.settings import Settings, get_settings
 
 
@@ -29,7 +30,6 @@ class Child:
     args: list[str]
     log_path: Path
     process: subprocess.Popen | None = None
-    restarts: int = 0
 
     def start(self, env: dict[str, str]) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,15 +44,8 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        if not self.alive():
-            return
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        if self.process is not None:
+            terminate(self.process, timeout_s)
 
 
 @dataclass
@@ -182,7 +175,6 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
                 if not child.alive() and not stopping:
                     typer.secho(f"{child.name} exited ({child.process.returncode}); restarting, see {child.log_path}",
                                 fg=typer.colors.YELLOW)
-                    child.restarts += 1
                     child.start(env)
             now = time.monotonic()
             if now >= next_dbt:

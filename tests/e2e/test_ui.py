@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from core.processes import terminate
 from tests.api.conftest import MARTS_SCHEMA, TOKEN, reseed
 from tests.api.fixture_data import current_base
 from tests.conftest import free_port
@@ -66,12 +67,7 @@ def server(runtime, marts):
             pytest.fail(f"the API server did not start: {process.stderr.read().decode()[-2000:]}")
         time.sleep(0.1)
     yield base_url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    terminate(process)
 
 
 @pytest.fixture(scope="module")
