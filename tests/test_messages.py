@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from core.messages import (
@@ -99,7 +100,7 @@ def test_undecodable_detection_payloads_raise_message_error(payload: bytes, wher
 
 
 def test_detection_contract_rejects_out_of_range_values() -> None:
-    good = detection_message().model_dump(mode="json")
+    good = msgspec.to_builtins(detection_message())
     for path, value in [("confidence", 1.5), ("box", [0.5, 0.5, 0.4, 0.9]), ("box", [0, 0, 2, 1])]:
         bad = {**good, "detections": [{**good["detections"][0], path: value}]}
         with pytest.raises(MessageError, match="detections"):
@@ -107,3 +108,34 @@ def test_detection_contract_rejects_out_of_range_values() -> None:
     naive = {**good, "capture_time": "2026-11-23T12:00:00"}
     with pytest.raises(MessageError, match="timezone"):
         decode_detections(json.dumps(naive).encode())
+
+
+def test_errors_name_the_field_and_the_rule() -> None:
+    good = msgspec.to_builtins(detection_message())
+    bad = {**good, "detections": [good["detections"][0], {**good["detections"][1], "confidence": 1.5}]}
+    with pytest.raises(MessageError, match=r"at detections\.1\.confidence: Expected `float` <= 1\.0"):
+        decode_detections(json.dumps(bad).encode())
+    with pytest.raises(MessageError, match="unknown field `colour`"):
+        decode_detections(json.dumps({**good, "colour": "red"}).encode())
+
+
+def test_a_producer_cannot_send_what_consumers_would_refuse() -> None:
+    # Structs are not checked against their constraints when constructed; encoding checks them.
+    out_of_range = Detection(class_id=0, class_name="person", confidence=1.5, box=(0.1, 0.2, 0.3, 0.9))
+    with pytest.raises(MessageError, match="confidence"):
+        encode_detections(detection_message(detections=[out_of_range]))
+    with pytest.raises(MessageError, match="seq"):
+        encode_detections(detection_message(seq=-1))
+    with pytest.raises(ValueError, match="x1 <= x2"):  # the box order is checked at construction as well
+        Detection(class_id=0, class_name="person", confidence=0.5, box=(0.5, 0.2, 0.3, 0.9))
+
+
+def test_the_wire_format_is_the_one_pydantic_wrote() -> None:
+    # Byte for byte what the contract wrote before it moved to msgspec: topics may still hold such messages.
+    earlier = (b'{"schema_version":1,"stream_id":7,"session_id":"s-1","seq":42,"capture_time":'
+               b'"2026-11-23T12:00:00.123000Z","model":"yolo11n","weights_hash":"0ebbc80d","image_width":1280,'
+               b'"image_height":720,"inference_ms":12.5,"detections":[{"class_id":0,"class_name":"person",'
+               b'"confidence":0.9,"box":[0.1,0.2,0.3,0.9],"track_id":3},{"class_id":9,"class_name":"traffic light",'
+               b'"confidence":0.5,"box":[0.5,0.0,0.6,0.1],"track_id":null}]}')
+    assert decode_detections(earlier) == detection_message()
+    assert encode_detections(detection_message()).payload == earlier
