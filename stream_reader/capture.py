@@ -1,36 +1,30 @@
-"""OpenCV capture through its FFmpeg backend, with open/read timeouts, started at the live edge.
+"""Capture through FFmpeg's libraries (PyAV), with open/read timeouts, started at the live edge, decoding only
+the frames that lead to a kept one.
 
-Timeouts must be passed when opening (the setters and getters for them do nothing useful afterwards); without
-them a frozen stream blocks a read for 30 s. ``live_start_index;-1`` starts a live HLS playlist at its newest
-segment instead of replaying the whole window. One decoding thread per stream costs the least CPU per frame
-(FFmpeg's frame threads add synchronisation work); streams are read in parallel anyway.
+Why PyAV and not OpenCV's ``VideoCapture``: ``grab()`` decodes every frame and lets nobody tell FFmpeg's decoder
+otherwise (codec options in ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` reach the demuxer only; measured, still 30 frames/s
+decoded). Here the reader reads packets, and while :class:`stream_reader.sampling.KeyframeGate` says no frame
+before the next keyframe is wanted, the decoder runs with ``skip_frame=NONKEY``: it drops those frames without
+decoding them and stays consistent (it still sees every packet). One decoding thread per stream costs the least
+CPU per frame (FFmpeg's frame threads add synchronisation work); streams are read in parallel anyway.
 
-``grab()`` decodes every frame (H.264 cannot skip frames that later ones refer to) but ``retrieve()`` — the
-colour conversion to BGR — is paid only for frames that are kept.
+Timeouts apply to opening and to every read (FFmpeg's interrupt callback); without them a frozen stream blocks
+for good. ``live_start_index=-1`` starts a live HLS playlist at its newest segment instead of replaying the
+whole window. A read that times out or reaches the end returns ``ok=False`` with how long it blocked: the
+caller tells a stall from an end by that time (FFmpeg's HLS demuxer reports a timed-out live playlist as its
+end).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
+import av
 import cv2
 import numpy as np
 
 CAPTURE_OPTIONS = {"live_start_index": "-1", "rtsp_transport": "tcp"}
-
-
-def _install_capture_options() -> None:
-    """Add our FFmpeg demuxer options to OPENCV_FFMPEG_CAPTURE_OPTIONS, keeping any set by the operator."""
-    current = os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS", "")
-    pairs = [pair for pair in current.split("|") if pair]
-    keys = {pair.split(";", 1)[0] for pair in pairs}
-    pairs += [f"{key};{value}" for key, value in CAPTURE_OPTIONS.items() if key not in keys]
-    os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = "|".join(pairs)
-
-
-_install_capture_options()
 
 
 class CaptureError(RuntimeError):
@@ -38,62 +32,102 @@ class CaptureError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class Grab:
-    """The outcome of one ``grab()``: whether a frame came, how long the call blocked, its stream time."""
+class Packet:
+    """The outcome of one read: whether a packet came, how long the call blocked, its stream time (s)."""
 
     ok: bool
     blocked_s: float
+    media_s: float | None = None
+    keyframe: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFrame:
+    """A decoded picture; colour conversion (:meth:`image`) is paid only for the frames that are kept."""
+
     media_s: float | None
+    frame: av.VideoFrame
+
+    def image(self) -> np.ndarray:
+        """The picture as BGR (what OpenCV, the JPEG encoder and the detector expect)."""
+        return self.frame.to_ndarray(format="bgr24")
 
 
 class Capture:
     """One connection to a source. Not thread-safe: one reading thread per capture."""
 
     def __init__(self, url: str, *, open_timeout_s: float, read_timeout_s: float, threads: int = 1):
-        params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout_s * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout_s * 1000),
-        ]  # fmt: skip
-        if threads > 0:
-            params += [cv2.CAP_PROP_N_THREADS, threads]
         self.read_timeout_s = read_timeout_s
-        self._cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-        if not self._cap.isOpened():
-            self._cap.release()
-            raise CaptureError(f"OpenCV/FFmpeg could not open the stream within {open_timeout_s:g} s")
+        try:
+            self._container = av.open(url, options=dict(CAPTURE_OPTIONS), timeout=(open_timeout_s, read_timeout_s))
+        except (av.FFmpegError, OSError) as error:
+            raise CaptureError(f"FFmpeg could not open the stream within {open_timeout_s:g} s: {error}") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise CaptureError("the source has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._codec = self._stream.codec_context
+        self._codec.thread_count = threads  # 0: FFmpeg's choice
+        self._time_base = float(self._stream.time_base) if self._stream.time_base else None
+        self._packets = self._container.demux(self._stream)
+        self._packet: av.Packet | None = None
+        self._skipping = False
 
     @property
     def width(self) -> int:
-        return int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        return int(self._codec.width or 0)
 
     @property
     def height(self) -> int:
-        return int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        return int(self._codec.height or 0)
 
     @property
     def fps(self) -> float | None:
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
-        return float(fps) if 0 < fps < 1000 else None
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        return float(rate) if rate and 0 < rate < 1000 else None
 
     @property
     def bitrate(self) -> int | None:
-        """Bits per second when FFmpeg knows it (OpenCV reports kbit/s; HLS usually says nothing)."""
-        kbps = self._cap.get(cv2.CAP_PROP_BITRATE)
-        return int(kbps * 1000) if kbps and kbps > 0 else None
+        """Bits per second when FFmpeg knows it (HLS usually says nothing)."""
+        bits = self._stream.bit_rate or self._container.bit_rate
+        return int(bits) if bits and bits > 0 else None
 
-    def grab(self) -> Grab:
+    def read(self) -> Packet:
+        """The next video packet, not decoded yet."""
         started = time.monotonic()
-        ok = bool(self._cap.grab())
-        blocked = time.monotonic() - started
-        media = self._cap.get(cv2.CAP_PROP_POS_MSEC) if ok else 0.0
-        return Grab(ok, blocked, media / 1000.0 if media and media > 0 else None)
+        try:
+            while True:
+                packet = next(self._packets)
+                if packet.size:  # not one of the empty packets PyAV adds at the end to flush the decoder
+                    break
+        except (StopIteration, EOFError):
+            return Packet(False, time.monotonic() - started)
+        except (av.FFmpegError, OSError) as error:
+            return Packet(False, time.monotonic() - started, error=str(error))
+        self._packet = packet
+        media_s = self._seconds(packet.pts if packet.pts is not None else packet.dts)
+        return Packet(True, time.monotonic() - started, media_s, packet.is_keyframe)
 
-    def retrieve(self) -> np.ndarray | None:
-        ok, image = self._cap.retrieve()
-        return image if ok and image is not None and image.size else None
+    def decode(self, *, skip: bool = False) -> list[DecodedFrame]:
+        """Feed the packet just read to the decoder; ``skip`` lets it drop non-key frames undecoded."""
+        if self._packet is None:
+            return []
+        if skip != self._skipping:
+            self._codec.skip_frame = "NONKEY" if skip else "DEFAULT"
+            self._skipping = skip
+        packet, self._packet = self._packet, None
+        try:
+            frames = self._codec.decode(packet)
+        except av.FFmpegError:  # a damaged packet: its frame is lost, the next keyframe repairs the picture
+            return []
+        return [DecodedFrame(self._seconds(frame.pts), frame) for frame in frames]
+
+    def _seconds(self, pts: int | None) -> float | None:
+        return pts * self._time_base if pts is not None and self._time_base else None
 
     def release(self) -> None:
-        self._cap.release()
+        self._container.close()
 
     def __enter__(self) -> Capture:
         return self

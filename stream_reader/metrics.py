@@ -1,8 +1,9 @@
 """Prometheus metrics of the reader, per stream (label ``stream`` = stream id).
 
 Served on ``settings.reader_metrics_port`` (127.0.0.1; 0 disables the endpoint, the counters still count).
-``decode_seconds`` is CPU time of the reading thread in grab/retrieve (decoding and colour conversion), so it
-adds up to what a stream costs; with one decoding thread per stream nothing is hidden in other threads.
+``decode_seconds`` is CPU time of the reading thread in reading, decoding and colour conversion, so it adds up
+to what a stream costs; with one decoding thread per stream nothing is hidden in other threads.
+``frames_decoded`` against ``frames_read`` shows how many frames the decoder could drop undecoded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
 
-FRAMES_READ = Counter("streamscope_reader_frames_read", "Frames decoded from the source.", ["stream"])
+FRAMES_READ = Counter("streamscope_reader_frames_read", "Frames received from the source.", ["stream"])
+FRAMES_DECODED = Counter("streamscope_reader_frames_decoded", "Frames decoded (the rest were skipped undecoded).",
+                         ["stream"])
 FRAMES_PUBLISHED = Counter("streamscope_reader_frames_published", "Frames acknowledged by the broker.", ["stream"])
 PUBLISH_ERRORS = Counter("streamscope_reader_publish_errors", "Frames the broker did not accept.", ["stream"])
 RECONNECTS = Counter("streamscope_reader_reconnects", "Connections opened again after one ended.", ["stream"])

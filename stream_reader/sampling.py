@@ -49,6 +49,11 @@ class SampleSchedule:
         self._take(media_s)
         return True
 
+    @property
+    def next_media_due(self) -> float | None:
+        """Stream time from which the next frame is due (``None``: the next frame with a timestamp is)."""
+        return self._next_media
+
     def _media_due(self, media_s: float) -> bool:
         last = self._last_media
         self._last_media = media_s
@@ -68,6 +73,71 @@ class SampleSchedule:
             self._next_media = media_s + self.interval
         else:  # stay on the grid for an exact rate, but never keep two frames closer than half an interval
             self._next_media = max(self._next_media + self.interval, media_s + self.interval / 2)
+
+
+class KeyframeGate:
+    """Whether the decoder must decode the frames that follow, or may skip to the next keyframe.
+
+    Frames between two keyframes can be decoded only in order from the first (each refers to the one before),
+    and only to keep one of them. So once the schedule's next due time lies at or beyond the next keyframe, no
+    frame before that keyframe is needed: the decoder may drop them undecoded (FFmpeg's ``skip_frame=NONKEY``).
+    Keyframes are always decoded. At 1 frame/s from a stream with a keyframe every second that leaves one
+    decoded frame in 30; with one every 2 s, half.
+
+    The next keyframe is expected after the longest keyframe interval seen in this session, once that interval
+    has come twice: a scene cut inserts a short one, and expecting a keyframe too early would skip a due frame,
+    while expecting it too late only decodes a few frames more. Skipping, once started, lasts until the next
+    keyframe: a frame decoded after skipped ones would show their missing pictures. Until then, without
+    timestamps, after the stream's clock jumps, and for good once a keyframe is long overdue (a stream without
+    regular keyframes), everything is decoded.
+    """
+
+    SAME_S = 0.05  # two keyframe intervals this close are the same (timestamps jitter)
+    OVERDUE_S = 10.0  # beyond the longest interval seen: the stream no longer sends regular keyframes
+
+    def __init__(self) -> None:
+        self._longest: float | None = None  # the longest interval between keyframes seen
+        self._seen_longest = 0  # how often an interval that long came
+        self._last_key: float | None = None
+        self.skipping = False
+        self.enabled = True
+
+    @property
+    def keyframe_interval(self) -> float | None:
+        """The interval after which the next keyframe is expected, once it is known."""
+        return self._longest if self._seen_longest >= 2 else None
+
+    def decode(self, media_s: float | None, keyframe: bool, next_due: float | None) -> bool:
+        """Called per packet before it goes to the decoder: ``False`` while its frame may be dropped."""
+        if not self.enabled:
+            return True
+        if media_s is None:  # nothing to learn from; a skip under way goes on to the next keyframe
+            self.skipping = self.skipping and not keyframe
+            return not self.skipping
+        if keyframe:
+            self._keyframe(media_s)
+        interval, last_key = self.keyframe_interval, self._last_key
+        if interval is None or last_key is None:
+            return True
+        if media_s > last_key + interval + self.OVERDUE_S:
+            self.enabled, self.skipping = False, False
+            return True
+        if not self.skipping and next_due is not None and next_due >= last_key + interval - 1e-6:
+            self.skipping = True  # nothing is due before the next keyframe
+        return keyframe or not self.skipping
+
+    def _keyframe(self, media_s: float) -> None:
+        self.skipping = False
+        last, self._last_key = self._last_key, media_s
+        if last is None:
+            return
+        interval = media_s - last
+        if not 0 < interval <= 60.0:  # the stream's clock jumped: learn the keyframe interval afresh
+            self._longest, self._seen_longest = None, 0
+        elif self._longest is None or interval > self._longest + self.SAME_S:
+            self._longest, self._seen_longest = interval, 1
+        elif interval >= self._longest - self.SAME_S:
+            self._longest, self._seen_longest = max(interval, self._longest), self._seen_longest + 1
 
 
 class CaptureClock:

@@ -33,7 +33,7 @@ from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcno
 from stream_reader.playlist import PlaylistState, fetch_playlist
 from stream_reader.publisher import FramePublisher, PublishCounter
 from stream_reader.resolve import ResolvedSource, resolve
-from stream_reader.sampling import Backoff, CaptureClock, SampleSchedule
+from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class StreamWorker(threading.Thread):
     def _playlist(self, source: ResolvedSource) -> PlaylistState | None:
         try:
             return fetch_playlist(source.url, min(5.0, self.settings.resolve_timeout_s), source.headers)
-        except Exception as error:  # the playlist check is a refinement: without it OpenCV still decides
+        except Exception as error:  # the playlist check is a refinement: without it the capture still decides
             log.debug("stream %s: playlist not readable: %s", self.label, error)
             return None
 
@@ -240,6 +240,7 @@ class StreamWorker(threading.Thread):
     ) -> Outcome:
         s = self.settings
         schedule = SampleSchedule(self.target.fps, burst_seconds=max(2.0, 2 * (target_duration or 1.0)))
+        gate = KeyframeGate()
         clock = CaptureClock(utcnow(), time.monotonic())
         seq = 0
         next_write = time.monotonic() + s.reader_health_interval_s
@@ -248,10 +249,10 @@ class StreamWorker(threading.Thread):
             if self.stopping:
                 return Outcome("stopped")
             cpu = time.thread_time()
-            grab = capture.grab()
+            packet = capture.read()
             meters.decode += time.thread_time() - cpu
             now = time.monotonic()
-            if grab.blocked_s >= 0.9 * capture.read_timeout_s:
+            if packet.blocked_s >= 0.9 * capture.read_timeout_s:
                 health.stalls += 1
                 metrics.STALLS.labels(self.label).inc()
                 metrics.STREAM_LIVE.labels(self.label).set(0)
@@ -260,35 +261,41 @@ class StreamWorker(threading.Thread):
                     if playlist is not None and playlist.ended and self._was_live():
                         return Outcome("ended", "the broadcast ended (#EXT-X-ENDLIST)")
                     self._stalled_at = playlist.last_segment if playlist else None
-                return Outcome("stalled", f"no frame for {grab.blocked_s:.1f} s: the read stalled")
-            if not grab.ok:
+                return Outcome("stalled", f"no frame for {packet.blocked_s:.1f} s: the read stalled")
+            if not packet.ok:
                 metrics.STREAM_LIVE.labels(self.label).set(0)
-                return self._after_close(source, live)
+                return self._after_close(source, live, packet.error)
             health.frames_read += 1
             meters.read += 1
-            if not live and grab.media_s is not None:  # a file or VOD: no faster than real time
+            if not live and packet.media_s is not None:  # a file or VOD: no faster than real time
                 if pace_origin is None:
-                    pace_origin = (grab.media_s, now)
-                ahead = (grab.media_s - pace_origin[0]) - (now - pace_origin[1])
+                    pace_origin = (packet.media_s, now)
+                ahead = (packet.media_s - pace_origin[0]) - (now - pace_origin[1])
                 if ahead > 0.02 and self._stop_event.wait(min(ahead, 5.0)):
                     return Outcome("stopped")
-            if schedule.offer(now, grab.media_s):
+            cpu = time.thread_time()
+            wanted = gate.decode(packet.media_s, packet.keyframe, schedule.next_media_due)
+            frames = capture.decode(skip=not wanted)
+            meters.decode += time.thread_time() - cpu
+            meters.decoded += len(frames)
+            for frame in frames:
+                if not schedule.offer(now, frame.media_s):
+                    continue
                 cpu = time.thread_time()
-                image = capture.retrieve()
+                image = frame.image()
                 meters.decode += time.thread_time() - cpu
-                if image is not None:
-                    cpu = time.thread_time()
-                    jpeg, width, height = encode_jpeg(image, s.reader_max_width, s.reader_jpeg_quality)
-                    meters.encode += time.thread_time() - cpu
-                    captured = clock.at(now)
-                    meta = FrameMeta(self.target.id, health.id, seq, captured, width, height)
-                    self.publisher.publish(meta, jpeg, counter)
-                    seq += 1
-                    health.last_frame_at = captured
-                    if seq == 1:
-                        outcome = self._first_frame(health, counter, started)
-                        if outcome is not None:
-                            return outcome
+                cpu = time.thread_time()
+                jpeg, width, height = encode_jpeg(image, s.reader_max_width, s.reader_jpeg_quality)
+                meters.encode += time.thread_time() - cpu
+                captured = clock.at(now)
+                meta = FrameMeta(self.target.id, health.id, seq, captured, width, height)
+                self.publisher.publish(meta, jpeg, counter)
+                seq += 1
+                health.last_frame_at = captured
+                if seq == 1:
+                    outcome = self._first_frame(health, counter, started)
+                    if outcome is not None:
+                        return outcome
             if now >= next_write:
                 next_write = now + s.reader_health_interval_s
                 meters.flush()
@@ -319,7 +326,7 @@ class StreamWorker(threading.Thread):
             return Outcome("paused", "paused by a person")
         return None
 
-    def _after_close(self, source: ResolvedSource, live: bool) -> Outcome:
+    def _after_close(self, source: ResolvedSource, live: bool, error: str | None = None) -> Outcome:
         """The source closed the connection (not a stall): ended, or worth reconnecting?"""
         if source.is_hls:
             playlist = self._playlist(source)
@@ -329,7 +336,7 @@ class StreamWorker(threading.Thread):
                 return Outcome("ended", "end of the video")
         if source.is_live is False or not live:
             return Outcome("ended", "end of the video")
-        return Outcome("closed", "the source closed the connection")
+        return Outcome("closed", "the source closed the connection" + (f": {error}" if error else ""))
 
     # ------------------------------------------------------------------------------------------- database
     def store_call(self, method, *args, default=None, **kwargs):
@@ -351,14 +358,16 @@ class _Meters:
     def __init__(self, label: str):
         self.label = label
         self.read = 0
+        self.decoded = 0
         self.decode = 0.0
         self.encode = 0.0
 
     def flush(self) -> None:
         metrics.FRAMES_READ.labels(self.label).inc(self.read)
+        metrics.FRAMES_DECODED.labels(self.label).inc(self.decoded)
         metrics.DECODE_SECONDS.labels(self.label).inc(self.decode)
         metrics.ENCODE_SECONDS.labels(self.label).inc(self.encode)
-        self.read, self.decode, self.encode = 0, 0.0, 0.0
+        self.read, self.decoded, self.decode, self.encode = 0, 0, 0.0, 0.0
 
 
 def _format_bitrate(source: ResolvedSource) -> int | None:

@@ -17,6 +17,7 @@ import pytest
 from core import registry
 from core.db.engine import session_scope
 from core.db.models import StreamStatus
+from stream_reader import metrics
 from stream_reader.testsrc import COLOR_QUADRANTS, LiveHLSSource, color_regions, read_frame_number
 from tests.conftest import free_port
 from tests.reader.conftest import (
@@ -61,6 +62,12 @@ def scrape(port: int) -> str:
         return response.read().decode()
 
 
+def decoded_and_read(stream_id: int) -> tuple[float, float]:
+    """This process's counts of frames decoded and frames read for a stream (the counters outlive a test)."""
+    label = str(stream_id)
+    return metrics.FRAMES_DECODED.labels(label)._value.get(), metrics.FRAMES_READ.labels(label)._value.get()
+
+
 def metric(text: str, name: str, stream_id: int) -> float:
     prefix = f'{name}{{stream="{stream_id}"}} '
     return sum(float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix))
@@ -74,11 +81,12 @@ def test_frames_arrive_at_the_requested_rate_in_true_colours_and_in_order(reader
     settings = reader_settings.model_copy(update={"reader_metrics_port": metrics_port, "reader_max_width": 480})
     with LiveHLSSource("colors", width=640, height=360, fps=15) as source:
         stream_id = add_stream(settings, source.url, fps=2)
+        counts_before = decoded_and_read(stream_id)
         reader = RunningReader(settings, [stream_id], duration_s=14)
         wait_until(lambda: len(collector.of(stream_id)) >= 2, 20, "the first frames")
         assert stream_row(settings, stream_id).status == StreamStatus.LIVE
-        names = [f"streamscope_reader_{name}_total" for name in ("frames_published", "frames_read", "decode_seconds",
-                                                                  "encode_seconds")]
+        names = [f"streamscope_reader_{name}_total" for name in ("frames_published", "frames_read", "frames_decoded",
+                                                                  "decode_seconds", "encode_seconds")]
         text = wait_until(lambda: (t := scrape(metrics_port)) and all(metric(t, n, stream_id) > 0 for n in names)
                           and t, 10, "the metrics")
         summary = reader.join(40)
@@ -101,12 +109,17 @@ def test_frames_arrive_at_the_requested_rate_in_true_colours_and_in_order(reader
     stream = stream_row(settings, stream_id)
     assert (stream.status, stream.status_reason, stream.is_live) == (StreamStatus.PENDING, "reader stopped", True)
     assert metric(text, "streamscope_reader_stream_live", stream_id) == 1
+    # 2 frames/s from a keyframe a second: after the first GOPs (learning the keyframe interval), frames 9-14 of
+    # each 15 lead to no kept frame and are skipped undecoded
+    decoded, read = (after - before for after, before in zip(decoded_and_read(stream_id), counts_before, strict=True))
+    assert read == row.frames_read and row.frames_published <= decoded <= 0.85 * read, (decoded, read)
 
 
 @pytest.mark.slow
 def test_one_frame_per_second_for_30_seconds_from_720p30(reader_settings, collector) -> None:
     with LiveHLSSource("colors", width=1280, height=720, fps=30) as source:
         stream_id = add_stream(reader_settings, source.url, fps=1)
+        counts_before = decoded_and_read(stream_id)
         reader = RunningReader(reader_settings, [stream_id], duration_s=36)
         reader.join(60)
     time.sleep(1)
@@ -116,6 +129,9 @@ def test_one_frame_per_second_for_30_seconds_from_720p30(reader_settings, collec
     assert 27 <= window <= 33, f"{window} frames in 30 s at 1 frame/s (±10%)"
     assert_in_order_without_duplicates(frames)
     assert_true_colours(frames[-1], 1280, 720)
+    decoded, read = (after - before for after, before in zip(decoded_and_read(stream_id), counts_before, strict=True))
+    # Keyframes (one a second) after three GOPs decoded whole to learn the keyframe interval: about 12%
+    assert decoded <= 0.15 * read, f"{decoded} of {read} frames decoded: a keyframe a second should be enough"
 
 
 # --------------------------------------------------------------------------------------------- isolation
