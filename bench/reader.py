@@ -1,22 +1,24 @@
 """CPU cost of reading one 720p30 live stream at 1 frame/s: the reader against a naive read-everything loop.
 
-    PYTHONPATH=. python bench/reader.py [--seconds 30] [--rounds 3] [--warmup 5]
+    PYTHONPATH=. python bench/reader.py [--seconds 30] [--rounds 3] [--warmup 5] [--keyframe-every 1]
 
-A live HLS stream (``streamscope testsrc --scene bus``, 1280x720, 30 frames/s, libx264) runs in a process of
-its own; each variant then reads it in a fresh child process, and the child's own CPU time (user + system,
-all its threads; ``resource.getrusage(RUSAGE_SELF)``) is measured over ``--seconds``, starting ``--warmup``
-seconds after its first frame (imports and connecting left out). Variants take turns for ``--rounds`` rounds
-and medians are printed, since other work on a small machine disturbs single runs. The ffmpeg encoder of the
-source is another process and never counted.
+A live HLS stream (``streamscope testsrc --scene bus``, 1280x720, 30 frames/s, libx264, a keyframe at the start
+of each segment, ``--keyframe-every`` seconds long; YouTube live uses 2 s) runs in a process of its own; each
+variant then reads it in a fresh child process, and the child's own CPU time (user + system, all its threads;
+``resource.getrusage(RUSAGE_SELF)``) is measured over ``--seconds``, starting ``--warmup`` seconds after its
+first frame (imports, connecting and learning the keyframe interval left out). Variants take turns for
+``--rounds`` rounds and medians are printed, since other work on a small machine disturbs single runs. The
+ffmpeg encoder of the source is another process and never counted.
 
 Variants:
-  reader          the real reader (``ReaderRunner``): yt-dlp, OpenCV grab()/retrieve(), one decoding thread,
-                  JPEG, Pulsar publishing, health rows in Postgres (embedded servers in a temp dir)
-  grab-1-thread   the reader's capture loop alone: grab() every frame, retrieve() + JPEG one per second
-  grab-threads    the same with FFmpeg's default decoding threads
-  naive-read      read() (decode + BGR conversion) of every frame, JPEG one per second, default threads
-  pyav-keyframes  PyAV decoding keyframes only (skip_frame=NONKEY), one per second (when ``av`` is installed;
-                  only valid when the stream has a keyframe at least once per sampled interval)
+  reader        the real reader (``ReaderRunner``): yt-dlp, PyAV reading packets and decoding only the frames
+                that lead to a kept one (``KeyframeGate``), one decoding thread, JPEG, Pulsar publishing, health
+                rows in Postgres (embedded servers in a temp dir)
+  decode-all    the reader's capture (PyAV, one thread) decoding every frame, JPEG one per second: what the
+                gate saves
+  opencv-grab   OpenCV grab() of every frame (it decodes; no colour conversion), retrieve() + JPEG one per
+                second, one decoding thread: the reader's capture before it moved to PyAV
+  naive-read    OpenCV read() (decode + BGR conversion) of every frame, JPEG one per second, default threads
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = ("reader", "grab-1-thread", "grab-threads", "naive-read", "pyav-keyframes")
+VARIANTS = ("reader", "decode-all", "opencv-grab", "naive-read")
 
 
 def free_port() -> int:
@@ -74,7 +76,7 @@ class Window:
             self.cpu0, self.t0, self.frames0, self.kept0 = cpu_seconds(), now, frames, kept
         if now >= self.end_at and self.cpu0 is not None:
             elapsed = now - self.t0
-            self.result = dict(cpu_s=cpu_seconds() - self.cpu0, wall_s=elapsed,
+            self.result = dict(cpu_s=cpu_seconds() - self.cpu0, wall_s=elapsed, read=frames - self.frames0,
                                decoded=frames - self.frames0, kept=kept - self.kept0)
             return False
         return True
@@ -87,48 +89,33 @@ def child_loop(variant: str, url: str, window: Window) -> dict:
 
     frames = kept = 0
     next_keep = time.monotonic()
-    if variant in ("grab-1-thread", "grab-threads"):
-        capture = Capture(url, open_timeout_s=10, read_timeout_s=10, threads=1 if variant == "grab-1-thread" else 0)
+    if variant == "decode-all":
+        capture = Capture(url, open_timeout_s=10, read_timeout_s=10, threads=1)
         while window.tick(frames, kept):
-            if not capture.grab().ok:
+            if not capture.read().ok:
                 raise RuntimeError("the stream stopped")
-            frames += 1
-            if time.monotonic() >= next_keep:
-                next_keep += 1.0
-                image = capture.retrieve()
-                encode_jpeg(image, 1280, 85)
-                kept += 1
+            for frame in capture.decode():
+                frames += 1
+                if time.monotonic() >= next_keep:
+                    next_keep += 1.0
+                    encode_jpeg(frame.image(), 1280, 85)
+                    kept += 1
         capture.release()
-    elif variant == "naive-read":
-        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 10000,
-                                                     cv2.CAP_PROP_READ_TIMEOUT_MSEC, 10000])
+    elif variant in ("opencv-grab", "naive-read"):
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 10000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 10000]
+        if variant == "opencv-grab":
+            params += [cv2.CAP_PROP_N_THREADS, 1]
+        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
         while window.tick(frames, kept):
-            ok, image = cap.read()
+            ok, image = cap.read() if variant == "naive-read" else (cap.grab(), None)
             if not ok:
                 raise RuntimeError("the stream stopped")
             frames += 1
             if time.monotonic() >= next_keep:
                 next_keep += 1.0
-                encode_jpeg(image, 1280, 85)
+                encode_jpeg(image if image is not None else cap.retrieve()[1], 1280, 85)
                 kept += 1
         cap.release()
-    elif variant == "pyav-keyframes":
-        import av
-
-        container = av.open(url, options={"live_start_index": "-1"}, timeout=10)
-        stream = container.streams.video[0]
-        stream.codec_context.skip_frame = "NONKEY"
-        stream.thread_type = "SLICE"
-        stream.codec_context.thread_count = 1
-        for frame in container.decode(stream):
-            frames += 1
-            if time.monotonic() >= next_keep - 0.5:  # keyframes come once a second: keep each due one
-                next_keep = max(next_keep + 1.0, time.monotonic())
-                encode_jpeg(frame.to_ndarray(format="bgr24"), 1280, 85)
-                kept += 1
-            if not window.tick(frames, kept):
-                break
-        container.close()
     return window.result or {}
 
 
@@ -144,11 +131,12 @@ def child_reader(stream_id: int, warmup: float, seconds: float) -> dict:
     thread.start()
     label = str(stream_id)
 
-    def counts() -> tuple[int, int]:
+    def counts() -> tuple[int, int, int]:
         return (int(metrics.FRAMES_READ.labels(label)._value.get()),
+                int(metrics.FRAMES_DECODED.labels(label)._value.get()),
                 int(metrics.FRAMES_PUBLISHED.labels(label)._value.get()))
 
-    def after_next_flush() -> tuple[float, float, tuple[int, int]]:
+    def after_next_flush() -> tuple[float, float, tuple[int, int, int]]:
         before = counts()[0]
         while counts()[0] == before:
             time.sleep(0.05)
@@ -157,12 +145,13 @@ def child_reader(stream_id: int, warmup: float, seconds: float) -> dict:
     while counts()[0] == 0:
         time.sleep(0.05)
     time.sleep(warmup)
-    cpu0, t0, (read0, kept0) = after_next_flush()
+    cpu0, t0, (read0, decoded0, kept0) = after_next_flush()
     time.sleep(max(0.0, seconds - 1.0))
-    cpu1, t1, (read1, kept1) = after_next_flush()
+    cpu1, t1, (read1, decoded1, kept1) = after_next_flush()
     runner.stop()
     thread.join(60)
-    return dict(cpu_s=cpu1 - cpu0, wall_s=t1 - t0, decoded=read1 - read0, kept=kept1 - kept0)
+    return dict(cpu_s=cpu1 - cpu0, wall_s=t1 - t0, read=read1 - read0, decoded=decoded1 - decoded0,
+                kept=kept1 - kept0)
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -176,11 +165,12 @@ def run_child(args: argparse.Namespace) -> None:
 # -------------------------------------------------------------------------------------------------- parent
 
 
-def start_source() -> tuple[subprocess.Popen, str]:
+def start_source(keyframe_every: float = 1.0) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     source = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "testsrc", "--scene", "bus", "--width", "1280", "--height", "720",
-         "--fps", "30"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+         "--fps", "30", "--segment-seconds", str(keyframe_every)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     url = source.stdout.readline().strip()
     if not url.startswith("http"):
         source.kill()
@@ -193,6 +183,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per variant and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (variants interleaved); medians are shown")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds after the first frame before measuring")
+    parser.add_argument("--keyframe-every", type=float, default=1.0,
+                        help="the source's keyframe interval and HLS segment length in seconds")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -209,16 +201,9 @@ def main() -> None:
     from core.settings import Settings
 
     variants = [v for v in args.variants.split(",") if v]
-    if "pyav-keyframes" in variants:
-        try:
-            import av  # noqa: F401
-        except ImportError:
-            print("pyav-keyframes: skipped (PyAV is not installed: pip install av)")
-            variants.remove("pyav-keyframes")
-
     data_dir = Path(tempfile.mkdtemp(prefix="streamscope-bench-reader-"))
     settings = Settings(data_dir=data_dir / "data", embedded_pulsar_port=free_port(), database_url="", pulsar_url="")
-    source, url = start_source()
+    source, url = start_source(args.keyframe_every)
     embedded.up(settings)
     python_path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("STREAMSCOPE_")}, "PYTHONPATH": python_path,
@@ -250,27 +235,29 @@ def main() -> None:
         embedded.down(settings)
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load "
-          f"average {os.getloadavg()[0]:.1f}; source 1280x720 30 frames/s H.264 (testsrc bus), sampled at 1 frame/s; "
-          f"{args.rounds} rounds of {args.seconds:g} s per variant (median, min-max)")
-    print(f"{'variant':16} {'decoded/s':>9} {'kept/s':>7} {'CPU s per stream-min':>21} {'% of a core':>12}  range")
+          f"average {os.getloadavg()[0]:.1f}; source 1280x720 30 frames/s H.264 (testsrc bus), a keyframe every "
+          f"{args.keyframe_every:g} s, sampled at 1 frame/s; {args.rounds} rounds of {args.seconds:g} s per variant "
+          "(median, min-max)")
+    print(f"{'variant':12} {'read/s':>7} {'decoded/s':>9} {'kept/s':>7} {'CPU s per stream-min':>21} "
+          f"{'% of a core':>12}  range")
     cost: dict[str, float] = {}
     starved = []
     for variant, runs in results.items():
         shares = sorted(r["cpu_s"] / r["wall_s"] for r in runs)
         cost[variant] = statistics.median(shares)
-        decoded = statistics.median(r["decoded"] / r["wall_s"] for r in runs)
-        kept = statistics.median(r["kept"] / r["wall_s"] for r in runs)
-        print(f"{variant:16} {decoded:9.1f} {kept:7.2f} {cost[variant] * 60:21.2f} {cost[variant] * 100:11.2f}%  "
-              f"{shares[0] * 100:.2f}-{shares[-1] * 100:.2f}%")
-        if variant != "pyav-keyframes" and decoded < 28.5:
+        read, decoded, kept = (statistics.median(r[key] / r["wall_s"] for r in runs)
+                               for key in ("read", "decoded", "kept"))
+        print(f"{variant:12} {read:7.1f} {decoded:9.1f} {kept:7.2f} {cost[variant] * 60:21.2f} "
+              f"{cost[variant] * 100:11.2f}%  {shares[0] * 100:.2f}-{shares[-1] * 100:.2f}%")
+        if read < 28.5:
             starved.append(variant)
     if starved:
-        print(f"warning: {', '.join(starved)} decoded fewer than 30 frames/s: the machine was too busy for the "
+        print(f"warning: {', '.join(starved)} read fewer than 30 frames/s: the machine was too busy for the "
               "source or the reader to keep up, so these figures are too low; run again on a quieter machine")
-    if "naive-read" in cost:
-        for variant in ("reader", "grab-1-thread", "grab-threads", "pyav-keyframes"):
+    if "reader" in cost:
+        for variant in ("naive-read", "opencv-grab", "decode-all"):
             if variant in cost:
-                print(f"ratio naive-read / {variant}: {cost['naive-read'] / cost[variant]:.2f}")
+                print(f"ratio {variant} / reader: {cost[variant] / cost['reader']:.2f}")
 
 
 if __name__ == "__main__":

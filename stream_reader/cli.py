@@ -28,7 +28,7 @@ def reader(
     duration: Annotated[float | None, typer.Option(help="Read for this many seconds, then stop; default: run "
                                                    "until stopped, following registry changes.", min=0)] = None,
 ) -> None:
-    """Read streams into the frames topic: yt-dlp + OpenCV, sampled at each stream's fps."""
+    """Read streams into the frames topic: yt-dlp + FFmpeg (PyAV), sampled at each stream's fps."""
     from core.cli import fail
     from core.embedded import RuntimeNotRunning
     from core.settings import get_settings
@@ -58,13 +58,16 @@ def testsrc(
     width: int = 1280,
     height: int = 720,
     fps: int = 30,
+    segment_seconds: Annotated[float, typer.Option(help="HLS segment length, also the keyframe interval (YouTube "
+                                                   "live uses 2 s).", min=0.1)] = 1.0,
 ) -> None:
     """Serve a synthetic live HLS stream on 127.0.0.1 and print its URL (for tests and the demo)."""
     from stream_reader.testsrc import LiveHLSSource
 
     stop = threading.Event()
     _on_signals(stop.set)
-    with LiveHLSSource(scene, port=port, width=width, height=height, fps=fps) as source:
+    with LiveHLSSource(scene, port=port, width=width, height=height, fps=fps,
+                       segment_seconds=segment_seconds) as source:
         typer.echo(source.url)
         sys.stdout.flush()
         stop.wait(duration)

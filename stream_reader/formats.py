@@ -2,7 +2,7 @@
 
 Rules, in order of importance:
 
-- Only formats OpenCV's FFmpeg can open by URL: HLS (``m3u8``/``m3u8_native``), plain http(s) and rtsp/rtmp.
+- Only formats FFmpeg can open by URL: HLS (``m3u8``/``m3u8_native``), plain http(s) and rtsp/rtmp.
   DASH fragment lists, storyboards and audio-only formats are never chosen.
 - A live stream prefers its HLS manifest (YouTube's live DASH needs a fragment downloader).
 - The tallest format at or under ``max_height``; when every format is taller, the smallest one.
@@ -24,7 +24,7 @@ CODEC_PREFERENCE = ("avc1", "h264", "hev1", "hvc1", "vp09", "vp9", "av01")
 
 
 class NoUsableFormat(ValueError):
-    """The info dict lists nothing OpenCV can open."""
+    """The info dict lists nothing FFmpeg can open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ def select_format(info: Mapping[str, Any], max_height: int) -> SelectedFormat:
         formats = [info]  # a single-format result: yt-dlp put the format's fields at the top level
     candidates = [f for f in formats if _openable(f)]
     if not candidates:
-        raise NoUsableFormat("no format OpenCV can open (only DASH fragments, storyboards or audio)")
+        raise NoUsableFormat("no format FFmpeg can open (only DASH fragments, storyboards or audio)")
     if is_live(info):
         hls = [f for f in candidates if _protocol(f) in HLS_PROTOCOLS]
         candidates = hls or candidates

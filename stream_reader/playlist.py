@@ -1,6 +1,6 @@
 """Read an HLS playlist's state: ended (ENDLIST), segment length, and whether it moved (pure parsing + a fetch).
 
-The reader looks at the playlist itself because OpenCV cannot say *why* a read failed: a playlist with
+The reader looks at the playlist itself because FFmpeg does not say *why* a read failed: a playlist with
 ``#EXT-X-ENDLIST`` means the broadcast ended (reopening it would replay old segments: duplicates), and a live
 playlist whose last segment has not changed since the last stall means the source is still down (reopening
 it would replay that last segment again).

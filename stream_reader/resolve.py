@@ -1,4 +1,4 @@
-"""Turn a registered stream into a URL OpenCV can open, asking yt-dlp again on every connection.
+"""Turn a registered stream into a URL FFmpeg can open, asking yt-dlp again on every connection.
 
 YouTube manifest URLs expire (hours), so a reader never caches them. HLS/HTTP URLs go through yt-dlp's
 generic extractor (which also says whether a playlist is live); when yt-dlp does not recognise the URL at

@@ -31,7 +31,7 @@ SCENES = {"bus": "bus.jpg", "zidane": "zidane.jpg", "colors": "colors.ppm"}
 # People visible in each scene (what the detector should find on average).
 KNOWN_PEOPLE = {"bus": 4, "zidane": 2, "colors": 0}
 
-# The colors scene: quadrant name -> BGR colour (as OpenCV decodes it).
+# The colors scene: quadrant name -> BGR colour (as the reader and OpenCV's JPEG decoder deliver it).
 COLOR_QUADRANTS = {
     "top_left": (0, 0, 255),  # red
     "top_right": (0, 255, 0),  # green
