@@ -18,6 +18,7 @@ end).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import av
@@ -57,10 +58,15 @@ class DecodedFrame:
 class Capture:
     """One connection to a source. Not thread-safe: one reading thread per capture."""
 
-    def __init__(self, url: str, *, open_timeout_s: float, read_timeout_s: float, threads: int = 1):
+    def __init__(self, url: str, *, open_timeout_s: float, read_timeout_s: float, threads: int = 1,
+                 headers: Mapping[str, str] | None = None):
+        """``headers``: HTTP headers to send (yt-dlp's for the chosen format), on the playlist and every segment."""
         self.read_timeout_s = read_timeout_s
+        options = dict(CAPTURE_OPTIONS)
+        if headers and url.lower().startswith(("http://", "https://")):
+            options["headers"] = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         try:
-            self._container = av.open(url, options=dict(CAPTURE_OPTIONS), timeout=(open_timeout_s, read_timeout_s))
+            self._container = av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s))
         except (av.FFmpegError, OSError) as error:
             raise CaptureError(f"FFmpeg could not open the stream within {open_timeout_s:g} s: {error}") from None
         if not self._container.streams.video:

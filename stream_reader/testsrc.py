@@ -105,6 +105,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        self.server.user_agents.add((self.path.rsplit(".", 1)[-1], self.headers.get("User-Agent", "")))
+        super().do_GET()
+
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
@@ -140,6 +144,7 @@ class LiveHLSSource:
         self._server: http.server.ThreadingHTTPServer | None = None
         self._producer: subprocess.Popen | None = None
         self._origin = time.monotonic()  # the colors scene numbers frames from here
+        self.user_agents: set[tuple[str, str]] = set()  # (file extension, User-Agent) of the requests served
 
     @property
     def url(self) -> str:
@@ -225,6 +230,7 @@ class LiveHLSSource:
         handler = functools.partial(_QuietHandler, directory=str(self.directory))
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port or self._requested_port), handler)
+        self._server.user_agents = self.user_agents
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="hls-http", daemon=True).start()
 

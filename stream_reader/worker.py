@@ -193,7 +193,7 @@ class StreamWorker(threading.Thread):
         live = source.is_live is not False and not (playlist is not None and playlist.ended)
         try:
             capture = Capture(source.url, open_timeout_s=s.reader_open_timeout_s, read_timeout_s=stall_timeout,
-                              threads=s.reader_decode_threads)
+                              threads=s.reader_decode_threads, headers=source.headers)
         except CaptureError as error:
             return Outcome("open_failed", str(error))
         with capture:

@@ -113,6 +113,9 @@ def test_frames_arrive_at_the_requested_rate_in_true_colours_and_in_order(reader
     # each 15 lead to no kept frame and are skipped undecoded
     decoded, read = (after - before for after, before in zip(decoded_and_read(stream_id), counts_before, strict=True))
     assert read == row.frames_read and row.frames_published <= decoded <= 0.85 * read, (decoded, read)
+    # FFmpeg sent yt-dlp's headers for the chosen format, not its own "Lavf" User-Agent, on every segment
+    segment_agents = {agent for extension, agent in source.user_agents if extension == "ts"}
+    assert segment_agents and not any(agent.startswith("Lavf") for agent in segment_agents), segment_agents
 
 
 @pytest.mark.slow
