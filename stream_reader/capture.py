@@ -68,7 +68,8 @@ class Capture:
         try:
             self._container = av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s))
         except (av.FFmpegError, OSError) as error:
-            raise CaptureError(f"FFmpeg could not open the stream within {open_timeout_s:g} s: {error}") from None
+            why = f"no answer within {open_timeout_s:g} s" if isinstance(error, av.error.ExitError) else str(error)
+            raise CaptureError(f"FFmpeg could not open the stream: {why}") from None
         if not self._container.streams.video:
             self._container.close()
             raise CaptureError("the source has no video stream")

@@ -11,13 +11,21 @@ until the next segment. Pacing by "now >= next due time" alone would keep one fr
 
 When the stream's timestamps are unusable (missing, stuck), a full bucket forces a sample, so the rate falls
 back to plain wall-clock pacing instead of stopping. The bucket starts full and holds ``burst_seconds`` of
-frames (about two segments): enough to take a whole segment's share in one burst, too little to let a
-backlog turn into a flood.
+frames (:func:`burst_seconds`: four segments). Two segments often arrive in one burst: FFmpeg's HLS demuxer
+reloads the playlist once per segment length, and a reload that just misses a segment brings two the next
+time. The bucket's level stays where the first burst left it (it fills as fast as it empties), so with room
+for two segments only, such a burst found it short, lost its frames and shifted the sampling off the
+keyframes. Four segments' worth absorbs it and is still too little to let a backlog turn into a flood.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+
+def burst_seconds(segment_s: float | None) -> float:
+    """The token bucket's size for a stream with segments (or reads) ``segment_s`` long; see the module doc."""
+    return 4 * max(1.0, segment_s or 1.0)
 
 
 class SampleSchedule:

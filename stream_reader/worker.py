@@ -33,7 +33,7 @@ from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcno
 from stream_reader.playlist import PlaylistState, fetch_playlist
 from stream_reader.publisher import FramePublisher, PublishCounter
 from stream_reader.resolve import ResolvedSource, resolve
-from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule
+from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class StreamWorker(threading.Thread):
         meters: _Meters,
     ) -> Outcome:
         s = self.settings
-        schedule = SampleSchedule(self.target.fps, burst_seconds=max(2.0, 2 * (target_duration or 1.0)))
+        schedule = SampleSchedule(self.target.fps, burst_seconds=burst_seconds(target_duration))
         gate = KeyframeGate()
         clock = CaptureClock(utcnow(), time.monotonic())
         seq = 0

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule
+from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
 
 
 def simulate_hls(fps: float, seconds: int, *, source_fps: int = 30, segment: float = 1.0, decode_s: float = 0.002):
     """Live HLS as the reader sees it: each segment's frames read in a burst when the segment appears."""
-    return simulate_gated(fps, seconds, source_fps=source_fps, segment=segment, decode_s=decode_s, gate=None).kept
+    return simulate_gated(fps, seconds, source_fps=source_fps, segment=segment, decode_s=decode_s, gate=None,
+                          bucket_s=2 * segment).kept
 
 
 class Run:
@@ -27,17 +28,21 @@ class Run:
 
 def simulate_gated(fps: float, seconds: int, *, source_fps: int = 30, segment: float = 1.0, decode_s: float = 0.002,
                    keyframe_every: float | None = None, cuts: frozenset[int] = frozenset(),
-                   gate: KeyframeGate | None = None) -> Run:
+                   gate: KeyframeGate | None = None, late: frozenset[int] = frozenset(),
+                   bucket_s: float | None = None, jitter_s: float = 0.0) -> Run:
     """The reader's loop over bursty live HLS: per frame, ask the gate (if any) whether to decode, and offer the
     decoded frames to the schedule. Keyframes come every ``keyframe_every`` seconds (default: each segment's
-    first frame) and at the frame numbers in ``cuts`` (scene cuts)."""
-    schedule = SampleSchedule(fps, burst_seconds=2 * segment)
+    first frame) and at the frame numbers in ``cuts`` (scene cuts). The segments numbered in ``late`` arrive
+    together with the next one (a playlist reload that just missed them); each arrives up to ``jitter_s`` late."""
+    schedule = SampleSchedule(fps, burst_seconds=burst_seconds(segment) if bucket_s is None else bucket_s)
     run = Run()
     gop = round(source_fps * (keyframe_every or segment))
     frames_per_segment = round(source_fps * segment)
     skipped_in_gop = False
+    delays = random.Random(5)
     for index in range(round(seconds / segment)):
-        arrival = 100.0 + (index + 1) * segment  # the segment is published once complete
+        arrival = 100.0 + (index + 1 + (index in late)) * segment  # a segment is published once complete
+        arrival += delays.uniform(0, jitter_s)
         for frame in range(frames_per_segment):
             number = index * frames_per_segment + frame
             media = number / source_fps
@@ -211,3 +216,17 @@ def test_skipping_lasts_until_the_next_keyframe_whatever_the_schedule_says() -> 
     assert not gate.decode(2.3, False, None)
     assert not gate.decode(None, False, 2.5)  # a packet without a timestamp
     assert gate.decode(3.0, True, 2.5) and gate.decode(3.1, False, 3.5)  # a keyframe: decoding may start again
+
+
+@pytest.mark.parametrize("fps", [1, 2])
+def test_two_segments_in_one_burst_cost_no_frame_and_no_decoding(fps) -> None:
+    late = frozenset({0, *range(5, 120, 7)})  # the first segment and every 7th come late, with the next one
+    bursts = dict(gate=KeyframeGate(), jitter_s=0.05, decode_s=0.0002)  # a segment read in 6 ms, up to 50 ms late
+    regular = simulate_gated(fps, 120, **bursts)
+    gated = simulate_gated(fps, 120, late=late, **{**bursts, "gate": KeyframeGate()})
+    assert len(gated.kept) == len(regular.kept) == 120 * fps
+    assert gated.decoded <= regular.decoded + 30 and gated.decoded_after_a_skip == 0
+    # With room for two segments only (as before), the level sinks to the bottom after the first double burst,
+    # and a segment a little late finds no token: its frames are lost and its whole GOP is decoded for nothing.
+    short = simulate_gated(fps, 120, late=late, bucket_s=2.0, **{**bursts, "gate": KeyframeGate()})
+    assert len(short.kept) < len(gated.kept) and short.decoded > 1.5 * gated.decoded
