@@ -154,8 +154,13 @@ def test_two_processes_write_the_same_table_as_one(settings, unique_topic, tmp_p
     publish(settings, unique_topic, messages)
     summaries = [process.wait() for process in pair]
     assert all(s["counted"] > 0 for s in summaries), summaries  # both took part (Key_Shared split the streams)
-    assert sum(s["counted"] + s["duplicates"] + s["late"] for s in summaries) == len(messages)
     assert tables(settings, streams) == reference(messages, streams)
+    # Delivery is at least once: now and then (2 runs in about 40 here) pulsar-lite hands a few messages to both
+    # processes; acknowledgements still in flight when the first closed its consumer would explain it. The second
+    # finds them committed already: duplicates, not counted again.
+    on_time = {m.identity for m in messages if m.seq < 100_000}  # the late ones carry sequences from 100,000
+    assert sum(s["counted"] for s in summaries) == len(on_time), summaries
+    assert sum(s["counted"] + s["duplicates"] + s["late"] for s in summaries) >= len(messages), summaries
 
 
 def test_postgres_stopped_for_10_s_loses_nothing(tmp_path, unique_topic) -> None:
