@@ -169,6 +169,7 @@ class DetectionMessage(Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 _encode_json = msgspec.json.Encoder().encode
 _decode_detections = msgspec.json.Decoder(DetectionMessage).decode
+_PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]")  # "$.detections[0].box" -> "detections.0.box"
 
 
 def encode_detections(message: DetectionMessage) -> OutgoingMessage:
@@ -193,5 +194,3 @@ def decode_detections(payload: bytes) -> DetectionMessage:
     except msgspec.DecodeError as undecodable:
         raise MessageError(f"invalid detection message at message: {undecodable}") from None
 
-
-_PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]")  # "$.detections[0].box" -> "detections.0.box"
