@@ -23,6 +23,7 @@ import numpy as np
 
 from core.settings import Settings
 from detector.classes import ClassFilter
+from detector.thresholds import class_thresholds
 from detector.weights import Weights, resolve_weights
 
 log = logging.getLogger(__name__)
@@ -153,9 +154,9 @@ class Detector:
         started = time.perf_counter()
         self.model = YOLO(str(path), task="detect")
         self.names: dict[int, str] = dict(self.model.names)
-        self.filter = ClassFilter.build(
-            self.names, settings.detector_confidence, settings.detector_class_confidence, settings.detector_classes
-        )
+        per_class = class_thresholds(self.names, settings.detector_rare_class_confidence,
+                                     settings.detector_class_confidence)
+        self.filter = ClassFilter.build(self.names, settings.detector_confidence, per_class, settings.detector_classes)
         self.warmup()
         log.info("loaded %s (%s, %s%s, %d threads) in %.1f s", path.name, self.backend, self.device,
                  " fp16" if self.half else "", self.threads, time.perf_counter() - started)
