@@ -1,12 +1,16 @@
 """Count fidelity: what the detector counts vs ground truth, per class, at the defaults and over a sweep.
 
     PYTHONPATH=$PWD python bench/fidelity.py [--periods 1] [--no-vtest] [--sweep 0.25,0.3,0.35,0.4,0.5]
+    PYTHONPATH=$PWD python bench/fidelity.py --pipeline walkway[,crossing] [--periods 1]
 
 References:
 - the generated scenes (stream_reader/scenes.py: walkway, crossing, traffic, empty), truth computed per frame;
 - OpenCV's vtest.avi (Debian ``opencv-doc``, fetched here with ``apt-get download`` + ``dpkg-deb -x`` into
   the data folder; skipped with the reason when that fails), hand-labelled in bench/data/vtest_labels.csv.
-Frames are sampled at 1 frame/s (the pipeline's default), JPEG-encoded at the reader's quality and decoded
+``--pipeline``: the real processes at the default settings instead (``streamscope testsrc``'s live HLS stream
+of the scene at 10 frames/s, ``streamscope reader`` at 1 frame/s, ``detector``, ``aggregator``, embedded
+Postgres and pulsar-lite), compared with the truth lines drawn while the reader ran.
+Otherwise frames are sampled at 1 frame/s (the pipeline's default), JPEG-encoded at the reader's quality and decoded
 again, run through the real ``Detector`` (yolo11n, CPU) once at a low threshold, and then filtered at each
 setting of the sweep and fed to a fresh ByteTrack (the detector's ``StreamTrackers``) per setting, as the
 detector service does. Printed per reference and class: mean objects per frame vs truth (error %), unique
@@ -174,6 +178,62 @@ def report(ref: Reference, figures: dict, label: str) -> None:
     print("    absent classes per frame: " + (", ".join(f"{k} {v:.3f}" for k, v in worst) or "none"))
 
 
+def pipeline(name: str, periods: float, work: Path) -> None:
+    """One scene through reader -> detector -> aggregator at the defaults; per class vs the truth file."""
+    import json
+    import time
+
+    from core import embedded
+    from core.db.engine import session_scope
+    from core.registry import register
+    from stream_reader.testsrc import LiveHLSSource
+    from tests.conftest import runtime_settings
+    from tests.e2e.harness import Pipeline, query
+
+    scene = scenes.get_scene(name)
+    seconds = scene.period_s * periods
+    settings = runtime_settings(work / name / "data")
+    embedded.up(settings)
+    try:
+        run = Pipeline(settings, work / name / "logs", overrides={"STREAMSCOPE_WINDOW_SECONDS": "60"})
+        with LiveHLSSource(name, fps=10, directory=work / name / "hls") as source:
+            with session_scope(settings) as session:
+                stream_id = register(session, source.url, name=name, fps=1.0, check=False).id
+            run.start("detector", "detector", "--idle-exit", "20")
+            run.start("aggregator", "aggregator", "--idle-exit", "25")
+            started = time.time()
+            run.run("reader", "--stream", str(stream_id), "--duration", str(seconds), timeout=seconds + 120)
+            ended = time.time()
+            truth_lines = [json.loads(line) for line in source.truth_path.read_text().splitlines()]
+        run.wait("detector", 300)
+        run.wait("aggregator", 300)
+        frames = query(settings, "SELECT coalesce(sum(frames), 0) AS n FROM frame_windows WHERE stream_id = :s",
+                       s=stream_id)[0]["n"]
+        rows = query(settings, "SELECT object_class, sum(detections) AS d, sum(unique_objects) AS u FROM object_stats "
+                               "WHERE stream_id = :s GROUP BY 1 ORDER BY 1", s=stream_id)
+    finally:
+        embedded.down(settings)
+    # Truth of the frames drawn while the reader ran (the stream's few seconds of latency shift this a little).
+    span = [r for r in truth_lines if started <= r["wall"] <= ended]
+    true_counts: dict[str, int] = {}
+    true_ids: dict[str, set] = {}
+    for record in span:
+        for obj in record["objects"]:
+            if obj["counted"]:
+                true_counts[obj["class"]] = true_counts.get(obj["class"], 0) + 1
+                true_ids.setdefault(obj["class"], set()).add(obj["id"])
+    print(f"  [pipeline, defaults] {name}: {frames} frames aggregated over {ended - started:.0f} s "
+          f"({len(span)} truth frames drawn meanwhile)")
+    seen = {row["object_class"]: row for row in rows}
+    for cls in sorted(set(seen) | set(true_counts)):
+        p = float(seen[cls]["d"]) / max(frames, 1) if cls in seen else 0.0
+        t = true_counts.get(cls, 0) / max(len(span), 1)
+        u, tu = (int(seen[cls]["u"]) if cls in seen else 0), len(true_ids.get(cls, ()))
+        status = "" if cls in true_counts or cls in UNSCORED else "  <- absent from the scene"
+        print(f"    {cls:14s} occupancy {p:6.3f}/frame vs truth {t:6.3f} ({error(p, t)})  unique {u} vs truth {tu}"
+              f"{status}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--periods", type=float, default=1.0, help="Loops of each generated scene.")
@@ -183,7 +243,13 @@ def main() -> None:
     parser.add_argument("--rare-sweep", default="0.5,0.6", help="Rare-class thresholds to try.")
     parser.add_argument("--min-track-frames", type=int, default=None, help="Default: the setting.")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".streamscope")
+    parser.add_argument("--pipeline", default="", help="Scenes to run through the real processes instead.")
     args = parser.parse_args()
+    if args.pipeline:
+        with tempfile.TemporaryDirectory(prefix="fidelity-") as work:
+            for name in args.pipeline.split(","):
+                pipeline(name, args.periods, Path(work))
+        return
     import torch
 
     torch.set_num_threads(2)

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     )
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
     api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked.")
+    api_min_detections: int = Field(
+        10, ge=1, description="A class with fewer detections of a stream in a window is not ranked for that stream "
+        "(a few stray detections are no evidence; docs/benchmarks/fidelity.md).",
+    )
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
     api_static_dir: str = Field("", description="Built web UI served at /; empty = frontend/dist if it exists.")
 

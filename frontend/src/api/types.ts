@@ -84,6 +84,7 @@ export interface PerObject {
   mean_per_frame: number;
   max_per_frame: number;
   unique_objects: number;
+  detections?: number | null;
 }
 
 export interface RankingItem {
