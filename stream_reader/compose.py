@@ -57,8 +57,6 @@ def render(scene: Scene, t: float) -> np.ndarray:
     """The BGR frame at scene time ``t``: background, then each actor's sprite from far to near."""
     frame = background(scene.background, scene.width, scene.height).copy()
     for obj in objects_at(scene, t):
-        if obj.identity % 1000 >= 100:  # a rider: drawn as part of its vehicle's sprite
-            continue
         x0, y0, x1, y1 = (round(v) for v in obj.box)
         pixels = _sprite_pixels(obj.sprite, x1 - x0, y1 - y0)
         fx0, fy0, fx1, fy1 = max(0, x0), max(0, y0), min(scene.width, x1), min(scene.height, y1)

@@ -51,15 +51,6 @@ def test_half_out_of_frame_is_not_counted():
     assert 0 < obj.visible < scenes.VISIBLE_SHARE and not obj.counted
 
 
-def test_a_vehicle_carries_its_riders_in_the_truth():
-    objs = objects_at(scenes.get_scene("traffic"), 20.0)
-    bus = [o for o in objs if o.cls == "bus"]
-    riders = [o for o in objs if o.actor_id == bus[0].actor_id and o.cls == "person"]
-    assert len(bus) == 1 and len(riders) == 3
-    for rider in riders:
-        assert bus[0].box[0] - 1 <= rider.box[0] and rider.box[2] <= bus[0].box[2] + 1
-
-
 def test_named_scenes_and_unknown_names():
     assert {"walkway", "crossing", "traffic", "empty"} <= set(scenes.SCENES)
     with pytest.raises(ValueError, match="unknown scene 'nope'"):
