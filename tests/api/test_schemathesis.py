@@ -2,6 +2,9 @@
 
 Writes carry the token (schemathesis also replays them without it and expects a 401); the yt-dlp probe is
 replaced by a fake, since generated URLs point anywhere. The example count is bounded to keep this fast.
+Every operation runs twice: with the marts built, and as on a fresh install before the first dbt build (the
+source tables hold rows, the marts schema does not exist): no 5xx either way (issue 22). The source policy is
+the default one (no local sources), so generated URLs never reach this machine's network.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.deps import now_dep, prober_dep, settings_dep
+from api.guards import WriteLimits
 from core.probe import StreamInfo, StreamUnreachable
 from tests.api.conftest import AUTH
 
@@ -28,12 +32,16 @@ APP = create_app(serve_ui=False)  # request-time settings come from the fixture 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
-@pytest.fixture(autouse=True)
-def bound_app(api_settings, fresh, now):
+@pytest.fixture(autouse=True, params=["marts built", "before dbt build"])
+def bound_app(request, api_settings, fresh, now):
     """Each operation's examples run against freshly written known rows, a fixed "now" and a fake prober."""
+    update = {"allow_local_sources": False}
+    if request.param == "before dbt build":
+        update["api_marts_schema"] = "marts_not_built_yet"
+    bound = api_settings.model_copy(update=update)
 
     async def fixed_settings():
-        return api_settings
+        return bound
 
     async def fixed_now():
         return now
@@ -43,6 +51,7 @@ def bound_app(api_settings, fresh, now):
 
     APP.dependency_overrides.update({settings_dep: fixed_settings, now_dep: fixed_now, prober_dep: prober})
     APP.state.cache.clear()
+    APP.state.write_limits = WriteLimits(10**6, 10**6)  # generated writes come fast; the limit has its own tests
     yield
     APP.dependency_overrides.clear()
 
