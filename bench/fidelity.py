@@ -187,6 +187,7 @@ def pipeline(name: str, periods: float, work: Path) -> None:
     from core import embedded
     from core.db.engine import session_scope
     from core.registry import register
+    from core.source_policy import SourcePolicy
     from stream_reader.testsrc import LiveHLSSource
     from tests.conftest import runtime_settings
     from tests.e2e.harness import Pipeline, query
@@ -199,7 +200,8 @@ def pipeline(name: str, periods: float, work: Path) -> None:
     try:
         with LiveHLSSource(name, fps=10, directory=work / name / "hls") as source:
             with session_scope(settings) as session:
-                stream_id = register(session, source.url, name=name, fps=1.0, check=False).id
+                stream_id = register(session, source.url, name=name, fps=1.0, check=False,
+                                     policy=SourcePolicy(allow_local=True)).id  # the stream is on 127.0.0.1
             run.start("detector", "detector", "--idle-exit", "60")  # a loaded machine starts slowly
             run.start("aggregator", "aggregator", "--idle-exit", "70")
             started = time.time()
