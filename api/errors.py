@@ -18,7 +18,7 @@ from starlette.routing import Match
 
 from api.schemas import ErrorResponse
 from core import registry
-from core.embedded import RuntimeNotRunning
+from core.runtime import RuntimeNotRunning
 
 log = logging.getLogger(__name__)
 
