@@ -9,18 +9,16 @@ Both servers keep their data under ``settings.data_dir``, so ``down``/``up`` los
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
+from core.processes import terminate_pid
 from core.runtime import (  # noqa: F401  (re-exported: callers that start servers also resolve them)
     DATABASE_NAME,
     RuntimeNotRunning,
@@ -140,23 +138,9 @@ def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
     running = embedded_broker(settings)
     if running is None:
         return False
-    pid = running[0]
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if Path(f"/proc/{pid}").exists():
-        os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+    terminate_pid(running[0], timeout_s)
     pulsar_pid_file(settings).unlink(missing_ok=True)
     return True
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status when the broker is our own child (tests start it in-process)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 # ---------------------------------------------------------------------------------------------- together

@@ -22,7 +22,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.db.models import StreamStatus
+from core.backoff import Backoff
+from core.db.models import ACTIVE_STATUSES, StreamStatus
 from core.messages import FrameMeta
 from core.probe import StreamUnreachable
 from core.settings import Settings
@@ -33,12 +34,11 @@ from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcno
 from stream_reader.playlist import PlaylistState, fetch_playlist
 from stream_reader.publisher import FramePublisher, PublishCounter
 from stream_reader.resolve import ResolvedSource, resolve
-from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
+from stream_reader.sampling import CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
 
 log = logging.getLogger(__name__)
 
 TERMINAL = {"ended", "stopped", "paused", "removed"}
-ACTIVE_STATUSES = {StreamStatus.PENDING.value, StreamStatus.LIVE.value, StreamStatus.RECONNECTING.value}
 
 
 @dataclass(frozen=True, slots=True)
