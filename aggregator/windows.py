@@ -6,7 +6,7 @@ worker calls when it has caught up with the topic. Output (:meth:`WindowMachine.
 windows, late detections, snapshots of the open windows the batch touched, the per-session state to persist,
 and the handles to acknowledge once all of that is committed in one transaction.
 
-Why a crash changes nothing (see DESIGN.md "Exactly-once effect"):
+Why a crash changes nothing (the exactly-once effect of docs/architecture.md, step 4):
 
 - A message is acknowledged only after its effect is committed: in the rows of its window if the window closed,
   else in the snapshot of its open window (``aggregator_open``). After a crash the snapshots rebuild the open
