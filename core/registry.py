@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,7 +126,7 @@ def list_streams(
     offset: int = 0,
 ) -> tuple[list[Stream], int]:
     """Streams ordered by id, filtered by status and a case-insensitive text match; with the total count."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if statuses:
         conditions.append(Stream.status.in_(list(statuses)))
     if query:

@@ -39,10 +39,7 @@ def database_url(settings: Settings) -> str:
         return settings.database_url
     info = postmaster_info(settings)
     if info is None:
-        raise RuntimeNotRunning(
-            f"embedded Postgres is not running under {settings.postgres_dir}: run `streamscope up` "
-            "or set STREAMSCOPE_DATABASE_URL"
-        )
+        raise _not_running("Postgres", settings.postgres_dir, "STREAMSCOPE_DATABASE_URL")
     return info.get_uri(database=DATABASE_NAME)
 
 
@@ -67,8 +64,9 @@ def pulsar_url(settings: Settings) -> str:
         return settings.pulsar_url
     running = embedded_broker(settings)
     if running is None:
-        raise RuntimeNotRunning(
-            f"embedded Pulsar is not running under {settings.pulsar_dir}: run `streamscope up` "
-            "or set STREAMSCOPE_PULSAR_URL"
-        )
+        raise _not_running("Pulsar", settings.pulsar_dir, "STREAMSCOPE_PULSAR_URL")
     return f"pulsar://127.0.0.1:{running[1]}"
+
+
+def _not_running(server: str, where: Path, variable: str) -> RuntimeNotRunning:
+    return RuntimeNotRunning(f"embedded {server} is not running under {where}: run `streamscope up` or set {variable}")

@@ -78,7 +78,11 @@ class Connection:
             health.source_fps = capture.fps or (source.format.fps if source.format else None)
             health.bitrate = capture.bitrate or _format_bitrate(source)
             target_duration = playlist.target_duration if playlist else None
-            return self._read(capture, source, live, target_duration, health, counter, started)
+            meters = _Meters(self.label)
+            try:
+                return self._read_frames(capture, source, live, target_duration, health, counter, started, meters)
+            finally:
+                meters.flush()
 
     def _playlist(self, source: ResolvedSource) -> PlaylistState | None:
         try:
@@ -88,22 +92,6 @@ class Connection:
             return None
 
     # -------------------------------------------------------------------------------------------- reading
-    def _read(
-        self,
-        capture: Capture,
-        source: ResolvedSource,
-        live: bool,
-        target_duration: float | None,
-        health: SessionHealth,
-        counter: PublishCounter,
-        started: float,
-    ) -> Outcome:
-        meters = _Meters(self.label)
-        try:
-            return self._read_frames(capture, source, live, target_duration, health, counter, started, meters)
-        finally:
-            meters.flush()
-
     def _read_frames(
         self,
         capture: Capture,

@@ -56,7 +56,7 @@ def parse_playlist(text: str, base_url: str = "") -> PlaylistState:
         return item.absolute_uri if base_url else item.uri
 
     variants = tuple(
-        Variant(uri(v), v.stream_info.bandwidth or None, *(v.stream_info.resolution or (None, None)),
+        Variant(uri(v), v.stream_info.bandwidth or None, *_resolution(v.stream_info.resolution),
                 v.stream_info.frame_rate)
         for v in parsed.playlists
     )
@@ -68,6 +68,10 @@ def parse_playlist(text: str, base_url: str = "") -> PlaylistState:
         segments=tuple(uri(segment) for segment in parsed.segments),
         variants=variants,
     )
+
+
+def _resolution(resolution: tuple[int, int] | None) -> tuple[int | None, int | None]:
+    return resolution if resolution else (None, None)
 
 
 def fetch_playlist(
