@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Service and database health */
+        /** Service and dependency health */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -195,6 +195,23 @@ export interface components {
             /** Width */
             width: number | null;
         };
+        /** MartHealth */
+        MartHealth: {
+            /**
+             * Age Seconds
+             * @description Seconds since newest_source_at.
+             */
+            age_seconds: number | null;
+            /** Exists */
+            exists: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Newest Source At
+             * @description Newest source row the mart includes (its freshness).
+             */
+            newest_source_at: string | null;
+        };
         /** ObjectFigures */
         ObjectFigures: {
             /** Max Per Frame */
@@ -233,6 +250,12 @@ export interface components {
         };
         /** ObjectsResponse */
         ObjectsResponse: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default true
+             */
+            analytics_built?: boolean;
             /** Items */
             items: components["schemas"]["ObjectRank"][];
             window: components["schemas"]["Window"];
@@ -256,6 +279,12 @@ export interface components {
         };
         /** RankingsResponse */
         RankingsResponse: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default true
+             */
+            analytics_built?: boolean;
             /** Items */
             items: components["schemas"]["RankingItem"][];
             /** Objects */
@@ -287,14 +316,43 @@ export interface components {
         };
         /** SeriesResponse */
         SeriesResponse: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default true
+             */
+            analytics_built?: boolean;
             bucket: components["schemas"]["Bucket"];
             /** Series */
             series: components["schemas"]["Series"][];
         };
-        /** ServiceHealth */
+        /**
+         * ServiceHealth
+         * @description Each dependency on its own: "ok" only when the database answers and the marts exist.
+         */
         ServiceHealth: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default false
+             */
+            analytics_built?: boolean;
             /** Database */
             database: boolean;
+            /** Last Window Age Seconds */
+            last_window_age_seconds?: number | null;
+            /**
+             * Last Window At
+             * @description When the aggregator last wrote a window.
+             */
+            last_window_at?: string | null;
+            /** Marts */
+            marts?: components["schemas"]["MartHealth"][];
+            /**
+             * Reasons
+             * @description What is not ok, in words.
+             */
+            reasons?: string[];
             /**
              * Status
              * @enum {string}
@@ -341,6 +399,12 @@ export interface components {
         };
         /** StreamDetail */
         StreamDetail: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default true
+             */
+            analytics_built?: boolean;
             /** Canonical Id */
             canonical_id: string;
             /** Channel */
@@ -683,8 +747,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -808,8 +899,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -880,8 +989,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
