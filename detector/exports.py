@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,7 +68,7 @@ def exported_model(weights: Weights, backend: str, imgsz: int, device: str, prec
                  device, target)
         if precision == "int8":
             fp32 = exported_model(weights, backend, imgsz, device, "fp32", batch)
-            quantise_openvino(fp32, artifact(work, weights, backend), imgsz)
+            quantise_in_subprocess(fp32, artifact(work, weights, backend), imgsz)
         else:
             _ultralytics_export(weights, work, backend, imgsz, device, precision, batch)
         try:
@@ -95,6 +98,17 @@ def _ultralytics_export(weights: Weights, work: Path, backend: str, imgsz: int, 
     source.unlink()
 
 
+def quantise_in_subprocess(fp32_folder: Path, out_folder: Path, imgsz: int, frames: int = CALIBRATION_FRAMES) -> None:
+    """Quantise in a fresh interpreter: nncf fails to read the model ("RuntimeError" building its graph) in a
+    process that has imported pulsar-client (its bundled native libraries clash), which every worker has."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))}
+    command = [sys.executable, "-m", "detector.exports", str(fp32_folder), str(out_folder), str(imgsz), str(frames)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"INT8 quantisation failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
 def quantise_openvino(fp32_folder: Path, out_folder: Path, imgsz: int, frames: int = CALIBRATION_FRAMES) -> None:
     """NNCF post-training INT8 of an OpenVINO export, calibrated on frames made from the bundled images."""
     import nncf
@@ -116,3 +130,8 @@ def quantise_openvino(fp32_folder: Path, out_folder: Path, imgsz: int, frames: i
                               subset_size=len(data), ignored_scope=ignored)
     shutil.copytree(fp32_folder, out_folder)  # metadata.yaml (names, stride, imgsz) comes along
     ov.save_model(quantised, str(out_folder / xml.name))
+
+
+# python -m detector.exports FP32_FOLDER OUT_FOLDER IMGSZ FRAMES (see quantise_in_subprocess)
+if __name__ == "__main__":
+    quantise_openvino(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
