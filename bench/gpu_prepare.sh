@@ -11,7 +11,7 @@ rm -rf wheels && mkdir -p wheels
 "$PY" -m pip download --quiet --no-deps -d wheels ultralytics==8.4.190 ultralytics-thop==2.2.3 nvidia-ml-py==13.615.71
 for v in $PYVERS; do  # compiled: one wheel per Python version (onnx is what the TensorRT export goes through)
   "$PY" -m pip download --quiet --no-deps -d wheels --only-binary=:all: --platform manylinux2014_x86_64 \
-    --platform manylinux_2_17_x86_64 --python-version "$v" pyyaml==6.0.3 onnx==1.23.2
+    --platform manylinux_2_17_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_28_x86_64 --python-version "$v" pyyaml==6.0.3 onnx==1.23.2
 done
 PYTHONPATH=$PWD YOLO_OFFLINE=1 YOLO_AUTOINSTALL=false "$PY" - <<'PY'
 import json, shutil
