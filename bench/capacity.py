@@ -52,17 +52,29 @@ def add_streams(settings: Settings, url: str, count: int, tag: str) -> list[int]
         return [stream.id for stream in streams]
 
 
+def build_exports(settings: Settings, backend: str) -> None:
+    """Build (and cache in the data dir) the export the detector processes will load, outside the timed part."""
+    from detector.model import Detector
+
+    update = {"detector_backend": backend} if backend else {}
+    detector = Detector(settings.model_copy(update=update))
+    print(json.dumps({"detector": detector.describe()}), flush=True)
+
+
 def trial(settings: Settings, url: str, count: int, args, log_dir: Path) -> dict:
     tag = uuid.uuid4().hex[:6]
     stream_ids = add_streams(settings, url, count, tag)
     overrides = {"STREAMSCOPE_DETECTOR_BACKEND": args.backend} if args.backend else {}
     pipeline = Pipeline(settings, log_dir / f"n{count}-{tag}", overrides=overrides)
-    probe = subscribe(settings, pipeline.overrides["STREAMSCOPE_DETECTIONS_TOPIC"], f"capacity-probe-{tag}")
+    probe = subscribe(settings, settings.topic(pipeline.overrides["STREAMSCOPE_DETECTIONS_TOPIC"]),
+                      f"capacity-probe-{tag}")
     lags: list[tuple[float, float]] = []  # (seconds since start, lag)
     try:
         pipeline.start("aggregator", "aggregator")
         pipeline.start("detector", "detector")
-        time.sleep(args.startup)  # the detector's model load (and its first export) before frames flow
+        ready = time.time() + args.startup  # the model loads (exports were built beforehand) before frames flow
+        while "detector consuming" not in pipeline.log("detector") and time.time() < ready:
+            time.sleep(0.5)
         started = time.time()
         chosen = [arg for stream_id in stream_ids for arg in ("--stream", str(stream_id))]
         pipeline.start("reader", "reader", *chosen, "--duration", str(args.seconds))
@@ -122,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", default="8,12,16,20", help="Comma-separated stream counts, tried in order.")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--startup", type=float, default=25.0, help="Seconds for the detector to load first.")
+    parser.add_argument("--startup", type=float, default=90.0, help="Longest wait for the detector to start.")
     parser.add_argument("--max-lag", type=float, default=10.0)
     parser.add_argument("--backend", default="", help="Detector backend (default: the detector's setting).")
     args = parser.parse_args()
@@ -133,6 +145,7 @@ def main() -> None:
         os.environ["STREAMSCOPE_DATA_DIR"] = str(settings.data_dir)
         embedded.up(settings)
         try:
+            build_exports(settings, args.backend)
             with LiveHLSSource("bus", width=1280, height=720, fps=10) as source:
                 for count in (int(n) for n in args.streams.split(",")):
                     result = trial(settings, source.url, count, args, Path(tmp) / "logs")
