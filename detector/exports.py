@@ -104,9 +104,18 @@ def quantise_in_subprocess(fp32_folder: Path, out_folder: Path, imgsz: int, fram
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))}
     command = [sys.executable, "-m", "detector.exports", str(fp32_folder), str(out_folder), str(imgsz), str(frames)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
+                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if done.returncode != 0:
         raise RuntimeError(f"INT8 quantisation failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def _die_with_parent() -> None:
+    """In the quantiser child: a detector killed mid-export takes its quantiser with it (PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def quantise_openvino(fp32_folder: Path, out_folder: Path, imgsz: int, frames: int = CALIBRATION_FRAMES) -> None:
