@@ -88,15 +88,14 @@ def trial(settings: Settings, url: str, count: int, args, log_dir: Path) -> dict
             if _receive(probe, lags, started):
                 idle_since = time.time()
         drained_s = max(0.0, idle_since - drain_started)
-        time.sleep(8)  # windows close after the idle timeout; the aggregator writes them
+        _wait_for_windows(settings, stream_ids, len(lags), timeout=60)  # the idle timeout closes the last ones
     finally:
         pipeline.stop_all()
         probe.close()
     half = [lag for at, lag in lags if args.seconds / 2 <= at <= args.seconds]
     rate = len(half) / (args.seconds / 2)
     published = _published(pipeline)
-    aggregated = query(settings, "SELECT COALESCE(SUM(frames), 0) AS n FROM frame_windows WHERE stream_id = ANY(:ids)",
-                       ids=stream_ids)[0]["n"]
+    aggregated = _aggregated(settings, stream_ids)
     result = {
         "streams": count, "detections_messages": len(lags), "published": published,
         "aggregated_frames": int(aggregated),
@@ -106,6 +105,18 @@ def trial(settings: Settings, url: str, count: int, args, log_dir: Path) -> dict
     }
     result["sustained"] = bool(half) and max(half) < args.max_lag and rate >= 0.9 * count
     return result
+
+
+def _aggregated(settings: Settings, stream_ids: list[int]) -> int:
+    rows = query(settings, "SELECT COALESCE(SUM(frames), 0) AS n FROM frame_windows WHERE stream_id = ANY(:ids)",
+                 ids=stream_ids)
+    return int(rows[0]["n"])
+
+
+def _wait_for_windows(settings: Settings, stream_ids: list[int], detected: int, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while _aggregated(settings, stream_ids) < detected and time.time() < deadline:
+        time.sleep(1)
 
 
 def _receive(probe, lags: list, started: float) -> int:
