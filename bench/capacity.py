@@ -33,6 +33,7 @@ from core.db.engine import dispose_engines, session_scope
 from core.messages import decode_detections
 from core.registry import register
 from core.settings import Settings
+from core.source_policy import SourcePolicy
 from stream_reader.testsrc import LiveHLSSource
 from tests.e2e.harness import Pipeline, query
 
@@ -47,8 +48,9 @@ def free_port() -> int:
 
 def add_streams(settings: Settings, url: str, count: int, tag: str) -> list[int]:
     with session_scope(settings) as session:
-        streams = [register(session, f"{url}?copy={tag}-{i}", name=f"capacity {tag} {i}", fps=1.0, check=False)
-                   for i in range(count)]
+        policy = SourcePolicy(allow_local=True)  # the benchmark's source is on 127.0.0.1
+        streams = [register(session, f"{url}?copy={tag}-{i}", name=f"capacity {tag} {i}", fps=1.0, check=False,
+                            policy=policy) for i in range(count)]
         return [stream.id for stream in streams]
 
 
