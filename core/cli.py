@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import sys
 from datetime import datetime
 from typing import Annotated
 
@@ -268,4 +267,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

