@@ -252,11 +252,12 @@ class Consumer:
         if not self._restart_asked and self.resubscriptions and now - self._last_received_at >= STALL_RESTART_S:
             from core.embedded import restart_stalled_pulsar
 
-            self._restart_asked = True
             try:
-                restart_stalled_pulsar(self.settings)
-            except Exception as error:  # not ours to restart (an external pulsar-lite): keep kicking
+                # False: not ours to restart, or restarted less than 30 s ago (by another worker): ask again later
+                self._restart_asked = restart_stalled_pulsar(self.settings)
+            except Exception as error:  # keep kicking
                 log.warning("could not restart the embedded broker: %s", error)
+            self._last_received_at = now  # the next attempt STALL_RESTART_S from now
             return
         self._consumer.close()
         self._consumer = self._open()
