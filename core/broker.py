@@ -253,7 +253,7 @@ class Consumer:
             from core.embedded import restart_stalled_pulsar
 
             try:
-                # False: not ours to restart, or restarted less than 30 s ago (by another worker): ask again later
+                # False: not ours to restart, or restarted less than 10 s ago (by another worker): ask again later
                 self._restart_asked = restart_stalled_pulsar(self.settings)
             except Exception as error:  # keep kicking
                 log.warning("could not restart the embedded broker: %s", error)

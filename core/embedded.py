@@ -203,7 +203,7 @@ def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
     return True
 
 
-def restart_stalled_pulsar(settings: Settings, min_uptime_s: float = 30.0) -> bool:
+def restart_stalled_pulsar(settings: Settings, min_uptime_s: float = 10.0) -> bool:
     """Restart the embedded broker this runtime started, for a consumer it has stopped serving.
 
     pulsar-lite 0.2.0 sometimes keeps a ``kill -9``ed consumer registered, with its Key_Shared keys, for about
