@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------------
     data_dir: Path = Field(Path(".streamscope"), description="Embedded servers' data, model cache, Airflow home.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where verified weights and their exports (ONNX, OpenVINO, INT8) are cached; empty = "
+        "<data_dir>/models. Several data directories (test runs, demos) can share one cache.",
+    )
     database_url: str = Field("", description="SQLAlchemy URL of Postgres; empty = embedded Postgres.")
     pulsar_url: str = Field("", description="pulsar:// URL of the broker; empty = embedded pulsar-lite.")
     embedded_pulsar_port: int = Field(6650, description="Port pulsar-lite listens on (127.0.0.1).")
@@ -165,7 +169,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache_dir.resolve() if self.model_cache_dir else self.data_dir / "models"
 
 
 @lru_cache
