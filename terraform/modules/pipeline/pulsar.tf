@@ -46,7 +46,6 @@ locals {
 }
 
 resource "aws_service_discovery_private_dns_namespace" "this" {
-  count       = local.pulsar_count
   name        = local.namespace_name
   description = "streamscope internal service names"
   vpc         = var.vpc_id
@@ -59,7 +58,7 @@ resource "aws_service_discovery_service" "pulsar" {
   tags  = var.tags
 
   dns_config {
-    namespace_id   = aws_service_discovery_private_dns_namespace.this[0].id
+    namespace_id   = aws_service_discovery_private_dns_namespace.this.id
     routing_policy = "MULTIVALUE"
 
     dns_records {

@@ -105,7 +105,7 @@ variable "image_tag" {
 }
 
 variable "service_sizes" {
-  description = "CPU units, memory (MiB) and task count of each service. Keys: detector, aggregator, airflow (Airflow standalone runs the reader DAG tasks and dbt; keep it at 0 or 1 task). Fargate needs valid cpu/memory pairs."
+  description = "CPU units, memory (MiB) and task count of each service. Keys: detector, aggregator, airflow (the Airflow scheduler, whose LocalExecutor runs the reader tasks and dbt; 0 or 1 task; the other Airflow processes are 512/1024). Fargate needs valid cpu/memory pairs."
   type = map(object({
     cpu           = number
     memory        = number
@@ -129,7 +129,7 @@ variable "service_sizes" {
 
   validation {
     condition     = lookup(var.service_sizes, "airflow", { cpu = 0, memory = 0, desired_count = 0 }).desired_count <= 1
-    error_message = "Airflow standalone keeps its state in its own container: run 0 or 1 task."
+    error_message = "One Airflow scheduler (its LocalExecutor runs the readers): run 0 or 1 task."
   }
 }
 
@@ -324,4 +324,15 @@ variable "tags" {
   description = "Tags added to every resource of this module."
   type        = map(string)
   default     = {}
+}
+
+variable "airflow_database_name" {
+  description = "Airflow's metadata database: a separate database on the RDS instance (created once, docs/deploy.md)."
+  type        = string
+  default     = "airflow"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.airflow_database_name))
+    error_message = "The airflow_database_name must be a lower-case Postgres identifier."
+  }
 }
