@@ -163,3 +163,65 @@ def test_database_url_keeps_the_configured_host() -> None:
     assert secrets.api_tokens(" a, b ") == ["a", "b"] and secrets.api_tokens('{"tokens": ["c"]}') == ["c"]
     with pytest.raises(secrets.SecretError, match="no database host"):
         secrets.database_url("", {"username": "u", "password": "p"})
+
+
+@pytest.fixture
+def password_role(runtime):
+    """A role that must give its password (the shared server trusts local users; this rule is for it alone)."""
+    import psycopg
+
+    from core.embedded import database_url as embedded_url
+
+    hba = runtime.postgres_dir / "pg_hba.conf"
+    original = hba.read_text()
+    hba.write_text("local all rotator scram-sha-256\n" + original)
+    with psycopg.connect(embedded_url(runtime), autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS rotator")
+        conn.execute("CREATE ROLE rotator LOGIN PASSWORD 'first'")
+        conn.execute("SELECT pg_reload_conf()")
+    try:
+        yield lambda sql: psycopg.connect(embedded_url(runtime), autocommit=True).execute(sql).close()
+    finally:
+        hba.write_text(original)
+        with psycopg.connect(embedded_url(runtime), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotator'")
+            conn.execute("DROP ROLE IF EXISTS rotator")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+def test_a_rotated_password_is_picked_up_after_the_authentication_failure(runtime, marts, aws, monkeypatch,
+                                                                          password_role) -> None:
+    def secret(password: str) -> str:
+        return json.dumps({"username": "rotator", "password": password, "host": str(runtime.postgres_dir),
+                           "dbname": DATABASE_NAME})
+
+    database_arn = put(aws, "streamscope/db-rotated", secret("first"))
+    tokens_arn = put(aws, "streamscope/tokens-rotated", TOKEN)
+    module = cold_start(monkeypatch, database_arn, tokens_arn)
+    assert call(module.handler, "GET", "/api/health")[2]["database"] is True
+    # RDS rotation: the new password is set and stored; sessions end (here: by hand, as a restart would).
+    put(aws, "streamscope/db-rotated", secret("second"))
+    password_role("ALTER ROLE rotator PASSWORD 'second'")
+    password_role("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotator'")
+    assert call(module.handler, "GET", "/api/health")[2]["database"] is False  # refused: the secret is re-read
+    status, _, body = call(module.handler, "GET", "/api/health")
+    assert status == 200 and body["database"] is True
+
+
+def test_the_cli_reads_the_secrets_and_names_a_wrong_one(runtime, aws, monkeypatch) -> None:
+    """The pipeline tasks (the streamscope CLI) read the same secrets at start-up."""
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    database_arn = put(aws, "streamscope/db-cli", database_secret(runtime, "cli-password"))
+    monkeypatch.setenv(secrets.DATABASE_SECRET_ENV, database_arn)
+    monkeypatch.delenv(secrets.TOKENS_SECRET_ENV, raising=False)
+    result = CliRunner().invoke(app, ["db", "current"])
+    assert result.exit_code == 0, result.output
+    from core.settings import get_settings
+
+    assert ":cli-password@" in get_settings().database_url
+    monkeypatch.setenv(secrets.DATABASE_SECRET_ENV, database_arn + "-gone")
+    result = CliRunner().invoke(app, ["db", "current"])
+    assert result.exit_code == 1 and "ResourceNotFoundException" in result.output
