@@ -103,19 +103,23 @@ module "pipeline" {
   database_secret_arn        = module.database.master_user_secret_arn
   kms_key_arn                = module.kms.key_arn
   image_repository_url       = module.registry.repository_urls["pipeline"]
-  image_tag                  = var.pipeline_image_tag
-  service_sizes              = var.service_sizes
-  detector_launch_type       = var.detector_launch_type
-  detector_device            = var.detector_device
-  gpu_instance_type          = var.gpu_instance_type
-  gpu_max_instances          = var.gpu_max_instances
-  pulsar_mode                = var.pulsar_mode
-  pulsar_url                 = var.pulsar_url
-  pulsar_egress_cidrs        = var.pulsar_egress_cidrs
-  metrics_scraper_cidrs      = var.metrics_scraper_cidrs
-  airflow_ui_allowed_cidrs   = var.airflow_ui_allowed_cidrs
-  stream_egress_ports        = var.stream_egress_ports
-  log_retention_days         = var.log_retention_days
+  mirror_repository_urls = {
+    pulsar           = module.registry.repository_urls["pulsar"]
+    cloudwatch-agent = module.registry.repository_urls["cloudwatch-agent"]
+  }
+  image_tag                = var.pipeline_image_tag
+  service_sizes            = var.service_sizes
+  detector_launch_type     = var.detector_launch_type
+  detector_device          = var.detector_device
+  gpu_instance_type        = var.gpu_instance_type
+  gpu_max_instances        = var.gpu_max_instances
+  pulsar_mode              = var.pulsar_mode
+  pulsar_url               = var.pulsar_url
+  pulsar_egress_cidrs      = var.pulsar_egress_cidrs
+  metrics_scraper_cidrs    = var.metrics_scraper_cidrs
+  airflow_ui_allowed_cidrs = var.airflow_ui_allowed_cidrs
+  stream_egress_ports      = var.stream_egress_ports
+  log_retention_days       = var.log_retention_days
 }
 
 module "monitoring" {

@@ -575,7 +575,8 @@ def test_every_image_of_the_services_is_built_here() -> None:
             if name == "repositories":
                 repos = set(body["default"])
     dockerfiles = {p.name for p in DOCKER.glob("*.Dockerfile")}
-    expected = {"api": {"api-lambda.Dockerfile"}, "pipeline": {"pipeline-cpu.Dockerfile", "pipeline-gpu.Dockerfile"}}
+    expected = {"api": {"api-lambda.Dockerfile"}, "pipeline": {"pipeline-cpu.Dockerfile", "pipeline-gpu.Dockerfile"},
+                "pulsar": {"pulsar.Dockerfile"}, "cloudwatch-agent": {"cloudwatch-agent.Dockerfile"}}
     assert repos == set(expected)
     for repo in repos:
         assert expected[repo] <= dockerfiles, f"no Dockerfile builds the {repo} image"
@@ -586,6 +587,9 @@ def test_every_image_of_the_services_is_built_here() -> None:
     assert loc["image"] == "${var.image_repository_url}:${var.image_tag}"
     root = (ROOT / "main.tf").read_text()
     assert 'module.registry.repository_urls["api"]' in root and 'module.registry.repository_urls["pipeline"]' in root
+    pulsar = (TERRAFORM / "modules" / "pipeline" / "pulsar.tf").read_text()
+    images = re.findall(r"^\s*image\s*=\s*(.+)$", pulsar + services, re.M)
+    assert images and all("mirror_repository_urls" in i or "local.image" in i for i in images), images
     api = (TERRAFORM / "modules" / "api" / "main.tf").read_text()
     assert 'image_uri     = "${var.image_repository_url}:${var.image_tag}"' in api
 

@@ -256,7 +256,7 @@ resource "aws_ecs_task_definition" "pulsar" {
   container_definitions = jsonencode([
     {
       name       = "pulsar"
-      image      = var.pulsar_image
+      image      = "${var.mirror_repository_urls["pulsar"]}:${var.image_tag}"
       essential  = true
       privileged = false
       # No functions worker, no stream storage: just broker + bookie + metadata.
@@ -283,7 +283,7 @@ resource "aws_ecs_task_definition" "pulsar" {
     },
     {
       name       = "cloudwatch-agent"
-      image      = var.cloudwatch_agent_image
+      image      = "${var.mirror_repository_urls["cloudwatch-agent"]}:${var.image_tag}"
       essential  = false
       privileged = false
       environment = [

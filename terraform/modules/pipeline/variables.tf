@@ -210,14 +210,13 @@ variable "pulsar_egress_cidrs" {
   }
 }
 
-variable "pulsar_image" {
-  description = "Container image of Apache Pulsar for the self-managed broker."
-  type        = string
-  default     = "apachepulsar/pulsar:4.0.4"
+variable "mirror_repository_urls" {
+  description = "ECR repositories of the third-party images the self-managed Pulsar task runs, built (mirrored) by docker/pulsar.Dockerfile and docker/cloudwatch-agent.Dockerfile and tagged like the pipeline image. Keys: pulsar, cloudwatch-agent."
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[a-z0-9./_-]+:[A-Za-z0-9_.-]+$", var.pulsar_image)) && !can(regex(":latest$", var.pulsar_image))
-    error_message = "The pulsar_image must be name:tag with a fixed tag (not latest)."
+    condition     = length(setsubtract(toset(["pulsar", "cloudwatch-agent"]), toset(keys(var.mirror_repository_urls)))) == 0
+    error_message = "The mirror_repository_urls must have the keys pulsar and cloudwatch-agent."
   }
 }
 
@@ -240,17 +239,6 @@ variable "pulsar_memory" {
   validation {
     condition     = var.pulsar_memory >= 2048 && var.pulsar_memory <= 61440
     error_message = "The pulsar_memory must be between 2048 and 61440 MiB."
-  }
-}
-
-variable "cloudwatch_agent_image" {
-  description = "CloudWatch agent image of the sidecar that turns Pulsar's Prometheus backlog metrics into CloudWatch metrics."
-  type        = string
-  default     = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
-
-  validation {
-    condition     = can(regex("^[a-z0-9./_-]+:[A-Za-z0-9_.-]+$", var.cloudwatch_agent_image))
-    error_message = "The cloudwatch_agent_image must be name:tag (pin a fixed tag in prod)."
   }
 }
 
