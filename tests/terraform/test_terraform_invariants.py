@@ -553,6 +553,7 @@ def test_pipeline_runs_the_streamscope_cli_and_production_airflow() -> None:
     assert env["AIRFLOW__CORE__EXECUTOR"] in ("LocalExecutor", "CeleryExecutor")
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert "var.airflow_database_name" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert loc["metrics_ports"] == {"airflow-scheduler": 9101, "detector": 9102, "aggregator": 9103}
 
 

@@ -70,13 +70,15 @@ locals {
     AIRFLOW__CORE__PARALLELISM                 = "8"
     # The metadata database: a separate database on the RDS instance; the
     # password comes from PGPASSWORD (libpq), injected from the RDS secret.
-    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN     = "postgresql+psycopg://${var.database_username}@${var.database_address}:${var.database_port}/${var.airflow_database_name}?sslmode=require"
-    AIRFLOW__CORE__EXECUTION_API_SERVER_URL = "${local.airflow_api_url}/execution/"
-    AIRFLOW__API__HOST                      = "0.0.0.0"
-    AIRFLOW__API__PORT                      = "8080"
-    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK = "True"
-    AIRFLOW__COSMOS__ENABLE_TELEMETRY       = "False"
-    DBT_SEND_ANONYMOUS_USAGE_STATS          = "False"
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN = "postgresql+psycopg://${var.database_username}@${var.database_address}:${var.database_port}/${var.airflow_database_name}?sslmode=require"
+    # Airflow would derive an asyncpg URL for its async engine (asyncpg is not installed): psycopg 3 for both.
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC = "postgresql+psycopg://${var.database_username}@${var.database_address}:${var.database_port}/${var.airflow_database_name}?sslmode=require"
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL   = "${local.airflow_api_url}/execution/"
+    AIRFLOW__API__HOST                        = "0.0.0.0"
+    AIRFLOW__API__PORT                        = "8080"
+    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK   = "True"
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY         = "False"
+    DBT_SEND_ANONYMOUS_USAGE_STATS            = "False"
   }
 
   common_environment = merge(var.extra_environment, {
