@@ -94,10 +94,15 @@ def read_progress(settings: Settings, stream_id: int) -> Progress:
     return Progress(int(published), int(frames), int(windows), detections, top)
 
 
-def ensure_stream(settings: Settings, url: str, name: str | None) -> int:
-    """Register ``url`` once; on later runs reuse it (and resume it if it had ended or failed)."""
+def ensure_stream(settings: Settings, url: str, name: str | None, *, allow_local: bool = False) -> int:
+    """Register ``url`` once; on later runs reuse it (and resume it if it had ended or failed).
+
+    ``allow_local``: the demo's own synthetic stream is on 127.0.0.1, which the source policy refuses unless
+    allowed explicitly (or STREAMSCOPE_ALLOW_LOCAL_SOURCES is set).
+    """
     from core.db.engine import session_scope
     from core.db.models import Stream
+    from core.source_policy import SourcePolicy
     from core.stream_urls import parse_stream_url
 
     canonical = parse_stream_url(url).canonical_id
@@ -107,7 +112,8 @@ def ensure_stream(settings: Settings, url: str, name: str | None) -> int:
             registry.resume(session, existing.id)
             return existing.id
         stream = registry.register(
-            session, url, name=name, default_fps=settings.default_fps, timeout_s=settings.resolve_timeout_s
+            session, url, name=name, default_fps=settings.default_fps, timeout_s=settings.resolve_timeout_s,
+            policy=SourcePolicy(allow_local=allow_local or settings.allow_local_sources),
         )
         return stream.id
 
@@ -150,9 +156,11 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
             source.start(env)
             children.append(source)
             url = f"http://127.0.0.1:{source_port}/live.m3u8"
+            env["STREAMSCOPE_ALLOW_LOCAL_SOURCES"] = "true"  # the reader re-checks the policy when it connects
             typer.echo(f"synthetic live stream ({scene}.jpg) at {url}")
             _wait_for_url(url, 30)
-        stream_id = ensure_stream(settings, url, name=f"synthetic {scene} street" if synthetic else None)
+        stream_id = ensure_stream(settings, url, name=f"synthetic {scene} street" if synthetic else None,
+                                  allow_local=synthetic)
         typer.echo(f"stream {stream_id} registered: {url}")
         for name, args in [
             ("reader", ["reader"]),

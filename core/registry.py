@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import ReaderSession, Stream, StreamStatus
 from core.probe import StreamInfo, StreamUnreachable, probe
+from core.source_policy import SourcePolicy, SourceRefused
 from core.stream_urls import InvalidStreamURL, StreamRef, parse_stream_url
 
 MAX_NAME_LENGTH = 200
@@ -74,11 +75,18 @@ def register(
     check: bool = True,
     timeout_s: float = 15.0,
     prober: Prober = probe,
+    policy: SourcePolicy | None = None,
 ) -> Stream:
-    """Validate, optionally probe, and store a new stream. Raises a :class:`RegistryError` subclass."""
+    """Validate, optionally probe, and store a new stream. Raises a :class:`RegistryError` subclass.
+
+    ``policy`` (default: public sources only) is checked before anything else touches the network: the
+    probe never connects to a refused address, and with ``check`` the host is resolved and checked first.
+    """
+    policy = policy or SourcePolicy()
     try:
         ref = parse_stream_url(url)
-    except InvalidStreamURL as bad:
+        policy.check_url(ref.url)
+    except (InvalidStreamURL, SourceRefused) as bad:
         raise InvalidInput(bad.reason, "url") from None
     name = validate_name(name)
     fps = validate_fps(fps)
@@ -87,7 +95,11 @@ def register(
     info = StreamInfo(title=None, channel=None, is_live=None)
     if check:
         try:
-            info = prober(ref, timeout_s)
+            policy.check_connect(ref.url)
+        except SourceRefused as refused:
+            raise InvalidInput(refused.reason, "url") from None
+        try:
+            info = probe(ref, timeout_s, policy) if prober is probe else prober(ref, timeout_s)
         except StreamUnreachable as unreachable:
             raise InvalidInput(f"cannot read this stream: {unreachable.reason}", "url") from None
     stream = Stream(

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_redeliveries: int = Field(3, ge=1, description="Redeliveries before a message goes to the dead-letter topic.")
 
     # --- stream registry / reader --------------------------------------------------------------------
+    allow_local_sources: bool = Field(
+        False, description="Accept file:// and loopback/private/link-local addresses as stream and webhook URLs "
+        "(the CLI, the demo and tests on one machine); off by default so the API cannot be used to reach the "
+        "deployment's own network (core.source_policy).",
+    )
     default_fps: float = Field(1.0, gt=0, le=30, description="Frames sampled per second for a new stream.")
     resolve_timeout_s: float = Field(15.0, gt=0, description="yt-dlp resolution timeout.")
     reader_max_height: int = Field(720, ge=144, description="Best YouTube format at or under this height.")
@@ -97,6 +102,9 @@ class Settings(BaseSettings):
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
     api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked.")
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
+    api_max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
+    api_write_burst: int = Field(30, ge=1, description="Writes a token or an address may make at once (429 after).")
+    api_write_per_minute: float = Field(60.0, gt=0, description="Writes per minute refilled per token and address.")
     api_static_dir: str = Field("", description="Built web UI served at /; empty = frontend/dist if it exists.")
 
     # --- analytics / maintenance ---------------------------------------------------------------------

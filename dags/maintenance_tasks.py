@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from core import registry
 from core.db.models import FrameWindow, LateDetection, ObjectStat, ReaderSession, Stream, StreamStatus
 from core.probe import StreamInfo, StreamUnreachable, probe
+from core.settings import get_settings
+from core.source_policy import SourcePolicy, SourceRefused
 from core.stream_urls import InvalidStreamURL, parse_stream_url
 
 log = logging.getLogger(__name__)
@@ -24,18 +26,24 @@ HOURLY_MARTS = ("stream_hours", "object_counts")
 
 
 def refresh_metadata(
-    session: Session, *, timeout_s: float, prober: Callable = probe, workers: int = 4
+    session: Session, *, timeout_s: float, prober: Callable = probe, workers: int = 4,
+    policy: SourcePolicy | None = None,
 ) -> dict[str, int]:
     """Probe every stream that is not paused or failed (yt-dlp for YouTube/HLS) and store its title, channel
-    and liveness; an unreachable stream keeps its metadata (the reader decides about failures)."""
+    and liveness; an unreachable stream keeps its metadata (the reader decides about failures).
+
+    The source policy (default: the settings') is checked again first: a stored name may resolve elsewhere
+    now (DNS rebinding), and this probe runs inside the deployment's network."""
+    policy = policy or SourcePolicy.from_settings(get_settings())
     streams = list(session.scalars(select(Stream).where(Stream.status.not_in(
         [StreamStatus.PAUSED.value, StreamStatus.FAILED.value]
     )).order_by(Stream.id)))  # fmt: skip
 
     def check(url: str) -> StreamInfo | str:
         try:
+            policy.check_connect(url)
             return prober(parse_stream_url(url), timeout_s)
-        except (StreamUnreachable, InvalidStreamURL) as error:
+        except (StreamUnreachable, InvalidStreamURL, SourceRefused) as error:
             return getattr(error, "reason", str(error))
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="probe") as pool:

@@ -34,7 +34,7 @@ def test_up_add_list_down_up_list(cli) -> None:
     with LiveHLSSource("zidane", width=640, height=360, fps=10) as source:
         up = cli("up")
         assert "postgres" in up.stdout and "running" in up.stdout
-        added = cli("streams", "add", source.url, "--name", "x", "--json")
+        added = cli("streams", "add", source.url, "--allow-local", "--name", "x", "--json")
         stream = json.loads(added.stdout)
         assert (stream["name"], stream["kind"], stream["is_live"]) == ("x", "hls", True)
 

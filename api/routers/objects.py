@@ -33,8 +33,11 @@ IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 def compute_objects(settings: Settings, window: Window, now: datetime) -> bytes:
-    with engine_for(settings).connect() as conn:
-        rows = queries.overall_objects(conn, settings.api_marts_schema, window_start(now, window.hours), now)
+    try:
+        with engine_for(settings).connect() as conn:
+            rows = queries.overall_objects(conn, settings.api_marts_schema, window_start(now, window.hours), now)
+    except queries.MartsMissing:
+        return ObjectsResponse(window=window, items=[], analytics_built=False).model_dump_json().encode()
     return ObjectsResponse(window=window, items=object_items(rows)).model_dump_json().encode()
 
 
@@ -68,6 +71,9 @@ def stream_objects(
     classes = normalise_objects(object) if object else None
     if queries.get_stream(session, stream_id) is None:
         raise ApiError(404, f"no stream with id {stream_id}")
-    rows = queries.series(session, settings.api_marts_schema, stream_id, begin, finish,
-                          bucket is Bucket.MINUTE, classes)
+    try:
+        rows = queries.series(session, settings.api_marts_schema, stream_id, begin, finish,
+                              bucket is Bucket.MINUTE, classes)
+    except queries.MartsMissing:
+        return SeriesResponse(bucket=bucket, series=[], analytics_built=False)
     return SeriesResponse(bucket=bucket, series=series_items(rows))

@@ -24,9 +24,13 @@ router = APIRouter(tags=["rankings"])
 
 
 def compute_rankings(settings: Settings, objects: list[str], window: Window, limit: int, now: datetime) -> bytes:
-    with engine_for(settings).connect() as conn:
-        rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
-                                settings.api_min_frames, limit)
+    try:
+        with engine_for(settings).connect() as conn:
+            rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
+                                    settings.api_min_frames, limit)
+    except queries.MartsMissing:
+        return RankingsResponse(objects=objects, window=window, items=[],
+                                analytics_built=False).model_dump_json().encode()
     items = ranking_items(rows, objects, lambda row: StreamOut(**queries.stream_dict(row)))
     return RankingsResponse(objects=objects, window=window, items=items).model_dump_json().encode()
 

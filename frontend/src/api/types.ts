@@ -55,6 +55,8 @@ export interface TopObject {
 export interface StreamDetail extends Stream {
   health: Health | null;
   top_objects: TopObject[];
+  /** false until the first dbt build: the figures are then empty, not missing. */
+  analytics_built?: boolean;
 }
 
 export interface StreamList {
@@ -74,6 +76,8 @@ export interface ObjectSummary {
 
 export interface ObjectList {
   items: ObjectSummary[];
+  /** false until the first dbt build: the figures are then empty, not missing. */
+  analytics_built?: boolean;
 }
 
 export const WINDOWS = ["1h", "6h", "24h", "7d"] as const;
@@ -99,6 +103,8 @@ export interface Rankings {
   objects: string[];
   window: RankingWindow;
   items: RankingItem[];
+  /** false until the first dbt build: the figures are then empty, not missing. */
+  analytics_built?: boolean;
 }
 
 export type Bucket = "minute" | "hour";
@@ -119,6 +125,8 @@ export interface ObjectSeries {
 export interface StreamObjects {
   bucket: Bucket;
   series: ObjectSeries[];
+  /** false until the first dbt build: the figures are then empty, not missing. */
+  analytics_built?: boolean;
 }
 
 export interface NewStream {
