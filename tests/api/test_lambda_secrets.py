@@ -178,6 +178,9 @@ def password_role(runtime):
     with psycopg.connect(embedded_url(runtime), autocommit=True) as conn:
         conn.execute("DROP ROLE IF EXISTS rotator")
         conn.execute("CREATE ROLE rotator LOGIN PASSWORD 'first'")
+        for schema in (MARTS_SCHEMA, "public"):  # what /api/health reads
+            conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO rotator")
+            conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO rotator")
         conn.execute("SELECT pg_reload_conf()")
     try:
         yield lambda sql: psycopg.connect(embedded_url(runtime), autocommit=True).execute(sql).close()
@@ -185,6 +188,7 @@ def password_role(runtime):
         hba.write_text(original)
         with psycopg.connect(embedded_url(runtime), autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotator'")
+            conn.execute("DROP OWNED BY rotator")  # its grants
             conn.execute("DROP ROLE IF EXISTS rotator")
             conn.execute("SELECT pg_reload_conf()")
 
