@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     reader_backoff_initial_s: float = Field(1.0, gt=0)
     reader_backoff_max_s: float = Field(60.0, gt=0)
     reader_metrics_port: int = 9101
+    metrics_bind: str = Field("127.0.0.1", description="Address every worker's /metrics endpoint binds; the "
+                              "container images set 0.0.0.0 (the security group admits only the scrapers).")
     reader_backoff_jitter: float = Field(0.5, ge=0, le=1, description="Each backoff delay is cut by up to this share.")
     reader_stall_segments: float = Field(3.0, gt=0, description="A read stalls after this many HLS segment lengths "
                                          "(or the read timeout, whichever is longer).")
