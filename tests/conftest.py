@@ -22,7 +22,6 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 from core import embedded
 from core.settings import Settings, get_settings
 
-
 # One model cache for the whole test run: every test that starts a detector in a fresh data directory would
 # otherwise export (and INT8-calibrate) the model again. Exports are renamed into place, so parallel builds are safe.
 os.environ.setdefault("STREAMSCOPE_MODEL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "streamscope-test-models"))
