@@ -19,7 +19,7 @@ from starlette.routing import Match
 from api.queries import MartsMissing, is_missing_table
 from api.schemas import ErrorResponse
 from core import registry
-from core.embedded import RuntimeNotRunning
+from core.runtime import RuntimeNotRunning
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 Source tables (streams, reader_sessions, snapshots, frame_windows, object_stats) live in the migrated
 schema; the dbt marts (stream_hours, object_counts) in ``settings.api_marts_schema``, whose name is checked
-against a strict identifier pattern and quoted. Means follow contracts/MARTS.md: sum(detections) divided by
-the stream's frames (zeros included), never an average of means.
+against a strict identifier pattern and quoted. Means follow the marts (dbt_analytics/models/marts/_marts.yml):
+sum(detections) divided by the stream's frames (zeros included), never an average of means.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ STREAM_KEYS = ("id", "canonical_id", "url", "kind", "name", "title", "channel", 
 
 
 def stream_dict(row: Any) -> dict[str, Any]:
-    """A Stream object (contracts/API.md) from a row selected with STREAM_COLUMNS."""
+    """A Stream object (``StreamOut``) from a row selected with STREAM_COLUMNS."""
     data = {key: getattr(row, key) for key in STREAM_KEYS}
     has_snapshot = data.pop("has_snapshot")
     data["snapshot_url"] = f"/api/streams/{data['id']}/snapshot" if has_snapshot else None

@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (contracts/API.md); every endpoint declares one of these."""
+"""Request and response bodies of the HTTP API (its OpenAPI document: /api/openapi.json, frontend/openapi.json);
+every endpoint declares one of these."""
 
 from __future__ import annotations
 

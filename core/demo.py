@@ -40,6 +40,10 @@ class Child:
         )
         log.close()
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode if self.process is not None else None
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -91,7 +95,7 @@ def read_progress(settings: Settings, stream_id: int) -> Progress:
         ).all()
     detections = sum(int(count) for _, count in per_class)
     top = [(name, int(count) / frames) for name, count in per_class[:3]] if frames else []
-    return Progress(int(published), int(frames), int(windows), detections, top)
+    return Progress(int(published or 0), int(frames), int(windows), detections, top)
 
 
 def ensure_stream(settings: Settings, url: str, name: str | None, *, allow_local: bool = False) -> int:
@@ -159,6 +163,7 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
             env["STREAMSCOPE_ALLOW_LOCAL_SOURCES"] = "true"  # the reader re-checks the policy when it connects
             typer.echo(f"synthetic live stream ({scene}.jpg) at {url}")
             _wait_for_url(url, 30)
+        assert url is not None  # the synthetic stream's when none was given
         stream_id = ensure_stream(settings, url, name=f"synthetic {scene} street" if synthetic else None,
                                   allow_local=synthetic)
         typer.echo(f"stream {stream_id} registered: {url}")
@@ -181,7 +186,7 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
             time.sleep(0.5)
             for child in children:
                 if not child.alive() and not stopping:
-                    typer.secho(f"{child.name} exited ({child.process.returncode}); restarting, see {child.log_path}",
+                    typer.secho(f"{child.name} exited ({child.returncode}); restarting, see {child.log_path}",
                                 fg=typer.colors.YELLOW)
                     child.start(env)
             now = time.monotonic()

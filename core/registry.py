@@ -10,11 +10,11 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.models import ReaderSession, Stream, StreamStatus
+from core.db.models import ACTIVE_STATUSES, ReaderSession, Stream, StreamStatus
 from core.probe import StreamInfo, StreamUnreachable, probe
 from core.source_policy import SourcePolicy, SourceRefused
 from core.stream_urls import InvalidStreamURL, StreamRef, parse_stream_url
@@ -138,7 +138,7 @@ def list_streams(
     offset: int = 0,
 ) -> tuple[list[Stream], int]:
     """Streams ordered by id, filtered by status and a case-insensitive text match; with the total count."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if statuses:
         conditions.append(Stream.status.in_(list(statuses)))
     if query:
@@ -153,10 +153,16 @@ def list_streams(
     return list(session.scalars(stmt)), total
 
 
+def failed_too_often(failed_sessions: int | None, max_failed_sessions: int) -> bool:
+    """The rule that deactivates a stream: ``max_failed_sessions`` failed reader sessions in a row (the reader
+    counts them as they happen, the maintenance DAG also from the sessions' history)."""
+    return (failed_sessions or 0) >= max_failed_sessions
+
+
 def active_streams(session: Session) -> list[Stream]:
     """Streams a reader should open: neither paused, ended nor failed."""
     stmt = select(Stream).where(
-        Stream.status.in_([StreamStatus.PENDING, StreamStatus.LIVE, StreamStatus.RECONNECTING])
+        Stream.status.in_(sorted(ACTIVE_STATUSES))
     )
     return list(session.scalars(stmt.order_by(Stream.id)))
 

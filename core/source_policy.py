@@ -47,7 +47,7 @@ class SourceRefused(ValueError):
 
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for ``host`` (what a connection would pick from)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
 @dataclass(frozen=True, slots=True)

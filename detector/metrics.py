@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+from core.metrics import serve  # noqa: F401  (the one /metrics endpoint, on settings.metrics_bind)
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,9 @@ BACKLOG = Gauge(
     "Broker entries (message batches) on the frames topic after the last one received: the queue backlog.",
 )
 IN_FLIGHT = Gauge("streamscope_detector_in_flight", "Frames received whose detection message is not confirmed yet.")
+MODEL = Info(
+    "streamscope_detector_model",
+    "What the detector runs: backend, precision, image size, threads, device, model and weights hash.",
+)
 STREAMS_TRACKED = Gauge("streamscope_detector_streams_tracked", "Streams with live tracker state.")
 
-
-def serve(port: int) -> None:
-    """Expose the metrics on 127.0.0.1:``port`` (0 = off)."""
-    if port:
-        start_http_server(port, addr="127.0.0.1")
-        log.info("metrics on http://127.0.0.1:%d/metrics", port)

@@ -16,6 +16,7 @@ from api.cache import objects_key
 from api.deps import engine_for, now_dep, session_dep, settings_dep
 from api.errors import ApiError, responses
 from api.logic import normalise_objects, object_items, series_items, series_range, window_start
+from api.params import DEFAULT_WINDOW
 from api.schemas import Bucket, ObjectsResponse, SeriesResponse, Window
 from core.settings import Settings
 
@@ -45,7 +46,7 @@ def compute_objects(settings: Settings, window: Window, now: datetime) -> bytes:
             responses=responses(422, 503))
 async def objects(
     request: Request,
-    window: Window = Window.H24,
+    window: Window = DEFAULT_WINDOW,
     settings: Settings = Depends(settings_dep),
     now: datetime = Depends(now_dep),
 ) -> Response:
