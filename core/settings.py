@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     )
     database_url: str = Field("", description="SQLAlchemy URL of Postgres; empty = embedded Postgres.")
     pulsar_url: str = Field("", description="pulsar:// URL of the broker; empty = embedded pulsar-lite.")
+    broker: Literal["embedded", "pulsar"] = Field(
+        "embedded", description="Which broker is behind the URL: embedded (pulsar-lite, its defects worked around in "
+        "core/broker.py) or pulsar (an Apache Pulsar cluster; needs PULSAR_URL). Never guessed from the URL.",
+    )
     embedded_pulsar_port: int = Field(6650, description="Port pulsar-lite listens on (127.0.0.1).")
 
     # --- topics -------------------------------------------------------------------------------------
@@ -88,10 +92,9 @@ class Settings(BaseSettings):
     detector_snapshot_interval_s: float = Field(10.0, ge=0)
     detector_metrics_port: int = 9102
     detector_subscription: str = Field("streamscope-detector", description="Key_Shared subscription on frames.")
-    detector_stall_resubscribe_s: float = Field(
-        -1.0, description="When idle while the frames topic holds entries this consumer has not seen, re-subscribe "
-        "after this many seconds (a broker that does not dispatch after acks, like pulsar-lite 0.2, stalls after a "
-        "crash otherwise); -1 = 0.2 s with the embedded broker and off with an external one, 0 = off.",
+    detector_publish_retry_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between attempts to publish a detection the broker refused (the frame "
+        "is held and retried, never dead-lettered).",
     )
 
     # --- aggregator ---------------------------------------------------------------------------------
@@ -140,6 +143,12 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _broker_needs_url(self) -> Settings:
+        if self.broker == "pulsar" and not self.pulsar_url:
+            raise ValueError("STREAMSCOPE_BROKER=pulsar needs STREAMSCOPE_PULSAR_URL (the cluster's pulsar:// URL)")
+        return self
 
     @field_validator("data_dir")
     @classmethod
