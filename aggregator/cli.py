@@ -35,7 +35,7 @@ def aggregator_command(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    serve(settings.aggregator_metrics_port)
+    serve(settings.aggregator_metrics_port, settings.metrics_bind)
     try:
         summary = worker.run(
             settings, topic=topic, subscription=subscription, consumer_name=name, idle_exit_s=idle_exit,

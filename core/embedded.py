@@ -143,6 +143,35 @@ def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
     return True
 
 
+def restart_stalled_pulsar(settings: Settings, min_uptime_s: float = 10.0) -> bool:
+    """Restart the embedded broker this runtime started, for a consumer it has stopped serving.
+
+    pulsar-lite 0.2.0 sometimes keeps a ``kill -9``ed consumer registered, with its Key_Shared keys, for about
+    75 s; only a restart frees them. :class:`core.broker.Consumer` calls this when a freshly started consumer gets
+    nothing although the topic holds entries. Every worker reconnects by itself (a broker restart is one of the
+    faults the pipeline rides through). One restart at a time (a file lock), and none when the broker started less
+    than ``min_uptime_s`` ago (another worker just did it). Returns whether it restarted the broker.
+    """
+    import fcntl
+
+    settings.pulsar_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.pulsar_dir / "restart.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        running = embedded_broker(settings)
+        if running is None:
+            return False
+        if time.time() - pulsar_pid_file(settings).stat().st_mtime < min_uptime_s:
+            return False
+        own = settings.model_copy(update={"embedded_pulsar_port": running[1]})
+        log.warning("the embedded broker stopped serving a restarted consumer: restarting it (pulsar-lite 0.2.0)")
+        stop_pulsar(own)
+        deadline = time.monotonic() + 10
+        while _port_open(running[1]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start_pulsar(own)
+        return True
+
+
 # ---------------------------------------------------------------------------------------------- together
 
 

@@ -62,8 +62,13 @@ def group_alive(pgid: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie another process has not reaped yet has stopped."""
     _reap(pid)
-    return Path(f"/proc/{pid}").exists()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def _reap(pid: int) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -22,8 +22,16 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------------
     data_dir: Path = Field(Path(".streamscope"), description="Embedded servers' data, model cache, Airflow home.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where verified weights and their exports (ONNX, OpenVINO, INT8) are cached; empty = "
+        "<data_dir>/models. Several data directories (test runs, demos) can share one cache.",
+    )
     database_url: str = Field("", description="SQLAlchemy URL of Postgres; empty = embedded Postgres.")
     pulsar_url: str = Field("", description="pulsar:// URL of the broker; empty = embedded pulsar-lite.")
+    broker: Literal["embedded", "pulsar"] = Field(
+        "embedded", description="Which broker is behind the URL: embedded (pulsar-lite, its defects worked around in "
+        "core/broker.py) or pulsar (an Apache Pulsar cluster; needs PULSAR_URL). Never guessed from the URL.",
+    )
     embedded_pulsar_port: int = Field(6650, description="Port pulsar-lite listens on (127.0.0.1).")
 
     # --- topics -------------------------------------------------------------------------------------
@@ -49,6 +57,8 @@ class Settings(BaseSettings):
     reader_backoff_initial_s: float = Field(1.0, gt=0)
     reader_backoff_max_s: float = Field(60.0, gt=0)
     reader_metrics_port: int = 9101
+    metrics_bind: str = Field("127.0.0.1", description="Address every worker's /metrics endpoint binds; the "
+                              "container images set 0.0.0.0 (the security group admits only the scrapers).")
     reader_backoff_jitter: float = Field(0.5, ge=0, le=1, description="Each backoff delay is cut by up to this share.")
     reader_stall_segments: float = Field(3.0, gt=0, description="A read stalls after this many HLS segment lengths "
                                          "(or the read timeout, whichever is longer).")
@@ -92,10 +102,9 @@ class Settings(BaseSettings):
     detector_snapshot_interval_s: float = Field(10.0, ge=0)
     detector_metrics_port: int = 9102
     detector_subscription: str = Field("streamscope-detector", description="Key_Shared subscription on frames.")
-    detector_stall_resubscribe_s: float = Field(
-        -1.0, description="When idle while the frames topic holds entries this consumer has not seen, re-subscribe "
-        "after this many seconds (a broker that does not dispatch after acks, like pulsar-lite 0.2, stalls after a "
-        "crash otherwise); -1 = 0.2 s with the embedded broker and off with an external one, 0 = off.",
+    detector_publish_retry_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between attempts to publish a detection the broker refused (the frame "
+        "is held and retried, never dead-lettered).",
     )
 
     # --- aggregator ---------------------------------------------------------------------------------
@@ -149,6 +158,12 @@ class Settings(BaseSettings):
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _broker_needs_url(self) -> Settings:
+        if self.broker == "pulsar" and not self.pulsar_url:
+            raise ValueError("STREAMSCOPE_BROKER=pulsar needs STREAMSCOPE_PULSAR_URL (the cluster's pulsar:// URL)")
+        return self
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
@@ -179,7 +194,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.model_cache_dir.resolve() if self.model_cache_dir else self.data_dir / "models"
 
 
 @lru_cache

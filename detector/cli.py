@@ -42,7 +42,7 @@ def detector(
         from detector.service import DetectorService
 
         service = DetectorService(settings, subscription=subscription, idle_exit_s=idle_exit, max_frames=max_frames)
-        metrics.serve(settings.detector_metrics_port)
+        metrics.serve(settings.detector_metrics_port, settings.metrics_bind)
         stats = service.run(install_signals=True)
     except RuntimeNotRunning as missing:
         typer.secho(f"error: {missing}", fg=typer.colors.RED, err=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+from core.metrics import serve  # noqa: F401  (the one /metrics endpoint, on settings.metrics_bind)
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,3 @@ MODEL = Info(
 )
 STREAMS_TRACKED = Gauge("streamscope_detector_streams_tracked", "Streams with live tracker state.")
 
-
-def serve(port: int) -> None:
-    """Expose the metrics on 127.0.0.1:``port`` (0 = off)."""
-    if port:
-        start_http_server(port, addr="127.0.0.1")
-        log.info("metrics on http://127.0.0.1:%d/metrics", port)

@@ -1,9 +1,10 @@
 """The detector worker: frames topic -> batched inference -> tracking -> detections topic (+ snapshots).
 
-Delivery: a frame is acknowledged only after the broker confirmed its detection message (the send callback
-queues the acknowledgement; the loop applies it). A crash therefore loses nothing: unacknowledged frames come
-back and are detected again (duplicates are possible, gaps are not). A frame that cannot be decoded goes to
-the dead-letter topic at once, is counted, and the worker goes on.
+Delivery: a frame is acknowledged only after the broker confirmed its detection message (see
+:mod:`detector.acks`: the send callback queues the outcome, the loop applies it). A crash therefore loses
+nothing: unacknowledged frames come back and are detected again (duplicates are possible, gaps are not). A
+detection the broker refused is held and published again, with backoff, while no new frame is taken: a good frame
+never goes to the dead-letter topic. Only a frame that cannot be decoded goes there, at once, counted.
 
 Batches are gathered across streams (Key_Shared keeps each stream's frames in order), up to
 ``detector_batch_size`` frames or ``detector_batch_timeout_ms``, and run through the model in one call.
@@ -22,6 +23,7 @@ from core.broker import DeadLetters, create_producer, send, subscribe
 from core.messages import Detection, DetectionMessage, MessageError, decode_frame, encode_detections
 from core.settings import Settings
 from detector import metrics
+from detector.acks import PendingSends
 from detector.frames import DecodedFrame, decode_jpeg
 from detector.model import Detector, FrameResult
 from detector.snapshots import SnapshotWriter
@@ -30,19 +32,6 @@ from detector.tracking import StreamTrackers
 log = logging.getLogger(__name__)
 
 BACKLOG_POLL_S = 5.0
-MAX_KICK_BACKOFF_S = 30.0
-
-
-def stall_interval(settings: Settings) -> float:
-    """Seconds of idleness (with unseen entries on the topic) before re-subscribing; 0 = never."""
-    value = settings.detector_stall_resubscribe_s
-    if value < 0:  # auto: only the embedded broker needs it
-        return 0.0 if settings.pulsar_url else 0.2
-    return value
-
-
-def _position(message_id) -> tuple[int, int]:
-    return (message_id.ledger_id(), message_id.entry_id())
 
 
 @dataclass
@@ -121,17 +110,9 @@ class DetectorService:
         self.snapshots = SnapshotWriter(settings, self.detector.name)
         self.stats = RunStats()
         self._stop = threading.Event()
-        self._acks: collections.deque = collections.deque()
-        self._pending = 0
-        self._pending_lock = threading.Condition()
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
         self._last_received = None
-        self._highest_seen: tuple[int, int] | None = None
         self._backlog_polled = 0.0
-        self._stall_s = stall_interval(settings)
-        self._kick_backoff_s = self._stall_s
-        self._idle_since = time.monotonic()
-        self.resubscriptions = 0
 
     # ------------------------------------------------------------------------------------------ control
 
@@ -145,12 +126,22 @@ class DetectorService:
         self.consumer = self._subscribe()
         self.producer = create_producer(settings, settings.detections_topic)
         self.dead_letters = DeadLetters(settings, settings.frames_topic)
+        self.sends = PendingSends(self._send, self.consumer.acknowledge,
+                                  retry_max_s=settings.detector_publish_retry_max_s)
         self.stats = RunStats()
         last_activity = time.monotonic()
         log.info("detector consuming %s as %r, publishing to %s", settings.frames_topic_fqn, self.subscription,
                  settings.detections_topic_fqn)
         try:
             while not self._stop.is_set():
+                self._apply_acks()
+                if self.sends.holding:  # the broker refused detections: publish them again, take no new frame
+                    self._stop.wait(self.sends.retry_due())
+                    if self.sends.retry():
+                        log.warning("publishing %d held detections again", self.sends.pending)
+                    self._stop.wait(0.05)
+                    last_activity = time.monotonic()
+                    continue
                 messages = self._receive()
                 self._apply_acks()
                 now = time.monotonic()
@@ -158,14 +149,12 @@ class DetectorService:
                     if self.idle_exit_s is not None and now - last_activity >= self.idle_exit_s:
                         log.info("no frames for %.1f s: exiting", self.idle_exit_s)
                         break
-                    self._kick_if_stalled(now)
                     continue
                 if self.max_frames is not None:
                     messages = messages[: self.max_frames - self.stats.received]
                 self.process(messages)
                 self._poll_backlog(now)
-                last_activity = self._idle_since = time.monotonic()  # idle time counts from the batch's end
-                self._kick_backoff_s = self._stall_s
+                last_activity = time.monotonic()  # idle time counts from the batch's end
                 if self.max_frames is not None and self.stats.received >= self.max_frames:
                     log.info("processed %d frames: exiting", self.stats.received)
                     break
@@ -190,40 +179,12 @@ class DetectorService:
         )
 
     def _receive(self) -> list:
-        messages = list(self.consumer.batch_receive())
+        messages = self.consumer.batch_receive()
         if messages:
             if self.stats.first_received_at is None:
                 self.stats.first_received_at = time.monotonic()
             self._last_received = messages[-1].message_id()
-            highest = max(_position(message.message_id()) for message in messages)
-            if self._highest_seen is None or highest > self._highest_seen:
-                self._highest_seen = highest
         return messages
-
-    def _kick_if_stalled(self, now: float) -> None:
-        """Re-subscribe when idle although the topic holds entries this consumer never saw.
-
-        pulsar-lite 0.2 redelivers a crashed consumer's messages one per key and dispatches the next one only
-        on a new publish or flow request, not on the acknowledgement: without a kick the backlog would wait
-        for new frames. A new subscription sends a flow request. Off with an external broker by default
-        (see ``detector_stall_resubscribe_s``); backs off while kicks bring nothing.
-        """
-        if not self._stall_s or now - self._idle_since < self._kick_backoff_s:
-            return
-        self._idle_since = now
-        self._kick_backoff_s = min(self._kick_backoff_s * 2, MAX_KICK_BACKOFF_S)
-        try:
-            last = self.consumer.get_last_message_id()
-        except Exception as error:
-            log.debug("last message id unknown: %s", error)
-            return
-        if last.entry_id() < 0 or (self._highest_seen is not None and _position(last) <= self._highest_seen):
-            return
-        self._settle()
-        self.consumer.close()
-        self.consumer = self._subscribe()
-        self.resubscriptions += 1
-        log.debug("re-subscribed to %s (idle with unseen entries)", self.settings.frames_topic_fqn)
 
     # ------------------------------------------------------------------------------------------- a batch
 
@@ -261,14 +222,12 @@ class DetectorService:
                 track_ids = self.trackers.update(meta.stream_id, meta.session_id, meta.seq, result.boxes, frame.image)
             outgoing = build_message(frame, result, track_ids, detector.names, detector.name,
                                      detector.weights.sha256, per_frame_ms)
-            with self._pending_lock:
-                self._pending += 1
-            send(self.producer, encode_detections(outgoing), callback=self._confirmation(message))
+            self.sends.publish(message, encode_detections(outgoing))
             self.stats.detections += len(outgoing.detections)
             metrics.DETECTIONS.inc(len(outgoing.detections))
             if self.snapshots.due(meta.stream_id):
                 self.snapshots.write(meta.stream_id, meta.capture_time, frame.image, outgoing.detections)
-        metrics.IN_FLIGHT.set(self._pending)
+        metrics.IN_FLIGHT.set(self.sends.pending)
         if self.trackers is not None:
             metrics.STREAMS_TRACKED.set(len(self.trackers))
 
@@ -286,36 +245,30 @@ class DetectorService:
 
     # ---------------------------------------------------------------------------------- acknowledgements
 
-    def _confirmation(self, message):
-        """The send callback: queue the frame's acknowledgement (applied by the loop, not the client thread)."""
+    def _send(self, outgoing, done) -> None:
+        """Publish asynchronously; ``done(ok)`` runs when the broker answered (or the send timed out)."""
+        import pulsar
 
-        def done(result, _message_id) -> None:
-            import pulsar
-
-            self._acks.append((message, result == pulsar.Result.Ok))
-            self.stats.last_confirmed_at = time.monotonic()
-            with self._pending_lock:
-                self._pending -= 1
-                self._pending_lock.notify_all()
-
-        return done
+        try:
+            send(self.producer, outgoing, callback=lambda result, _id: done(result == pulsar.Result.Ok))
+        except Exception as error:  # the producer refused at once (closed, queue gone): held like a failed send
+            log.warning("publishing a detection failed: %s", error)
+            done(False)
 
     def _apply_acks(self) -> None:
-        confirmed = 0
-        while self._acks:
-            message, ok = self._acks.popleft()
-            if ok:
-                self.consumer.acknowledge(message)
-                confirmed += 1
-            else:  # the broker did not take the detection message: have the frame delivered again
-                self.consumer.negative_acknowledge(message)
-                self.stats.send_failures += 1
-                metrics.SEND_FAILURES.inc()
+        failures = self.sends.failures
+        confirmed = self.sends.apply()
+        if self.sends.failures > failures:
+            self.stats.send_failures += self.sends.failures - failures
+            metrics.SEND_FAILURES.inc(self.sends.failures - failures)
+            log.warning("the broker refused %d detections: holding their frames and retrying",
+                        self.sends.failures - failures)
         if confirmed:
             self.stats.frames += confirmed
+            self.stats.last_confirmed_at = self.sends.last_confirmed_at
             metrics.FRAMES.inc(confirmed)
         self._update_rate(confirmed)
-        metrics.IN_FLIGHT.set(self._pending)
+        metrics.IN_FLIGHT.set(self.sends.pending)
 
     def _update_rate(self, confirmed: int, window_s: float = 10.0) -> None:
         now = time.monotonic()
@@ -327,10 +280,13 @@ class DetectorService:
             metrics.FRAMES_PER_SECOND.set(sum(count for _, count in list(self._recent)[1:]) / span)
 
     def _settle(self, timeout_s: float = 30.0) -> None:
-        """Publish what is pending and apply the acknowledgements it earned."""
-        self.producer.flush()
-        with self._pending_lock:
-            self._pending_lock.wait_for(lambda: self._pending == 0, timeout=timeout_s)
+        """Publish what is pending and apply the acknowledgements it earned (held frames stay unacknowledged:
+        they come back to the next run)."""
+        try:
+            self.producer.flush()
+        except Exception as error:
+            log.warning("flushing detections failed: %s", error)
+        self.sends.wait(timeout_s)
         self._apply_acks()
 
     def _finish(self) -> None:

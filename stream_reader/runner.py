@@ -62,7 +62,7 @@ class ReaderRunner:
 
     def run(self) -> list[StreamSummary]:
         """Read until the duration passes, every stream is done (bounded runs), or ``stop()``."""
-        server = metrics.serve(self.settings.reader_metrics_port)
+        server = metrics.serve(self.settings.reader_metrics_port, self.settings.metrics_bind)
         self._publisher = FramePublisher(self.settings)
         deadline = None if self.duration_s is None else time.monotonic() + self.duration_s
         try:

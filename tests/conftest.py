@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 
 from core import embedded
 from core.settings import Settings, get_settings
+
+# One model cache for the whole test run: every test that starts a detector in a fresh data directory would
+# otherwise export (and INT8-calibrate) the model again. Exports are renamed into place, so parallel builds are safe.
+os.environ.setdefault("STREAMSCOPE_MODEL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "streamscope-test-models"))
 
 
 def free_port() -> int:

@@ -24,3 +24,17 @@ def test_topics_are_fully_qualified_and_dead_letters_follow_them() -> None:
     assert settings.frames_topic_fqn == "persistent://public/default/f"
     assert settings.dead_letter_topic("f") == "persistent://public/default/f-dlq"
     assert settings.topic("persistent://tenant/ns/x") == "persistent://tenant/ns/x"
+
+
+def test_the_broker_is_a_setting_never_guessed_from_the_url(monkeypatch) -> None:
+    monkeypatch.delenv("STREAMSCOPE_BROKER", raising=False)
+    monkeypatch.setenv("STREAMSCOPE_PULSAR_URL", "pulsar://127.0.0.1:6650")
+    assert Settings().broker == "embedded"  # a URL alone does not make it a real cluster
+    monkeypatch.setenv("STREAMSCOPE_BROKER", "pulsar")
+    assert Settings().broker == "pulsar"
+    monkeypatch.setenv("STREAMSCOPE_PULSAR_URL", "")
+    with pytest.raises(ValueError, match="STREAMSCOPE_PULSAR_URL"):
+        Settings()
+    monkeypatch.setenv("STREAMSCOPE_BROKER", "kafka")
+    with pytest.raises(ValueError, match="broker"):
+        Settings()

@@ -160,9 +160,7 @@ def restart_postgres(pipeline: Pipeline) -> None:
 def kill_and_restart_workers(pipeline: Pipeline) -> None:
     pipeline.kill("detector", signal.SIGKILL)
     pipeline.kill("aggregator", signal.SIGKILL)
-    # pulsar-lite 0.2.0 keeps a SIGKILLed consumer registered (and its keys blocked) until it restarts; a real
-    # Pulsar broker drops it when the connection resets. Restart the embedded broker, as tests/detector does.
-    restart_pulsar(pipeline)
+    # Only the workers are restarted: nothing is repaired by hand (core.broker copes with pulsar-lite's stalls).
     pipeline.start("detector", "detector", "--idle-exit", "15")
     pipeline.start("aggregator", "aggregator", "--idle-exit", "40")
 

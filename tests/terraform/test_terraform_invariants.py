@@ -35,6 +35,8 @@ hcl2 = pytest.importorskip("hcl2", minversion="7")
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / "terraform"
 ENVS = ("dev", "prod")
+ROOT = TERRAFORM / "envs"  # the one root; ENVS are its <env>.tfvars
+DOCKER = REPO / "docker"
 HANDLER = "api.lambda_handler.handler"
 WORLD = ("0.0.0.0/0", "::/0")
 
@@ -425,9 +427,11 @@ def test_layout() -> None:
     for name in expected:
         for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
             assert (TERRAFORM / "modules" / name / f).is_file(), f"modules/{name}/{f} missing"
+    for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
+        assert (ROOT / f).is_file(), f"envs/{f} missing"
     for env in ENVS:
-        for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "terraform.tfvars"):
-            assert (TERRAFORM / "envs" / env / f).is_file(), f"envs/{env}/{f} missing"
+        assert (ROOT / f"{env}.tfvars").is_file(), f"envs/{env}.tfvars missing"
+    assert not [p for p in ROOT.iterdir() if p.is_dir()], "one root: per-environment folders are gone"
 
 
 def test_every_file_parses() -> None:
@@ -481,27 +485,19 @@ def test_no_secrets_in_terraform(directory: Path) -> None:
     assert secret_problems(parse_dir(directory)) == []
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_user_inputs_are_validated(env: str) -> None:
-    assert unvalidated_inputs(parse_dir(TERRAFORM / "envs" / env), all_modules()) == []
+def test_user_inputs_are_validated() -> None:
+    assert unvalidated_inputs(parse_dir(ROOT), all_modules()) == []
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_tfvars_declared_and_free_of_secrets(env: str) -> None:
-    root = parse_dir(TERRAFORM / "envs" / env)
+    root = parse_dir(ROOT)
     declared = {n for doc in root.values() for n, _ in variables(doc)}
-    assert tfvars_problems(TERRAFORM / "envs" / env / "terraform.tfvars", declared) == []
-
-
-def test_dev_and_prod_roots_share_their_code() -> None:
-    for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
-        dev = (TERRAFORM / "envs" / "dev" / f).read_text()
-        prod = (TERRAFORM / "envs" / "prod" / f).read_text()
-        assert dev == prod, f"envs/dev/{f} and envs/prod/{f} differ: put the difference into terraform.tfvars"
+    assert tfvars_problems(ROOT / f"{env}.tfvars", declared) == []
 
 
 def test_prod_is_protected() -> None:
-    prod = parse_file(TERRAFORM / "envs" / "prod" / "terraform.tfvars")
+    prod = parse_file(ROOT / "prod.tfvars")
     assert prod["environment"] == "prod"
     assert prod["db_deletion_protection"] is True
     assert prod["db_skip_final_snapshot"] is False
@@ -539,13 +535,79 @@ def test_frontend_bucket_is_private_behind_oac() -> None:
     assert "website" not in str(res[("aws_s3_bucket", "site")])
 
 
-def test_pipeline_runs_the_streamscope_cli() -> None:
-    text = (TERRAFORM / "modules" / "pipeline" / "main.tf").read_text()
-    assert '["detector"]' in text and '["aggregator"]' in text and '["airflow", "standalone"]' in text
+def pipeline_locals() -> dict:
+    found: dict = {}
+    for doc in parse_dir(TERRAFORM / "modules" / "pipeline").values():
+        for entry in doc.get("locals", []):
+            found.update(entry)
+    return found
+
+
+def test_pipeline_runs_the_streamscope_cli_and_production_airflow() -> None:
+    loc = pipeline_locals()
+    assert loc["entry_points"]["detector"] == ["streamscope"] and loc["commands"]["detector"] == ["detector"]
+    assert loc["commands"]["aggregator"] == ["aggregator"]
+    airflow = {k: loc["commands"][k] for k in loc["entry_points"] if loc["entry_points"][k] == ["airflow"]}
+    assert {c[0] for c in airflow.values()} == {"scheduler", "dag-processor", "api-server", "triggerer"}
+    env = loc["airflow_environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] in ("LocalExecutor", "CeleryExecutor")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
+    assert "var.airflow_database_name" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert loc["metrics_ports"] == {"airflow-scheduler": 9101, "detector": 9102, "aggregator": 9103}
+
+
+def test_airflow_never_runs_standalone() -> None:
+    """No environment (there is one root, its tfvars differ only in sizes) runs the development mode."""
+    for path in list(TERRAFORM.rglob("*.tf")) + list(TERRAFORM.rglob("*.tfvars")):
+        text = path.read_text()
+        assert not re.search(r'"airflow"\s*,\s*"standalone"', text), f"{path}: Airflow standalone in a deployment"
+    loc = pipeline_locals()
+    for service, entry in loc["entry_points"].items():
+        if entry == ["airflow"]:
+            assert "standalone" not in loc["commands"][service], f"{service} runs airflow standalone"
+
+
+def test_every_image_of_the_services_is_built_here() -> None:
+    """The streamscope services and the Lambda use the registry's images; each repository has a Dockerfile."""
+    repos = {}
+    for doc in parse_dir(TERRAFORM / "modules" / "registry").values():
+        for name, body in variables(doc):
+            if name == "repositories":
+                repos = set(body["default"])
+    dockerfiles = {p.name for p in DOCKER.glob("*.Dockerfile")}
+    expected = {"api": {"api-lambda.Dockerfile"}, "pipeline": {"pipeline-cpu.Dockerfile", "pipeline-gpu.Dockerfile"},
+                "pulsar": {"pulsar.Dockerfile"}, "cloudwatch-agent": {"cloudwatch-agent.Dockerfile"}}
+    assert repos == set(expected)
+    for repo in repos:
+        assert expected[repo] <= dockerfiles, f"no Dockerfile builds the {repo} image"
     services = (TERRAFORM / "modules" / "pipeline" / "services.tf").read_text()
-    assert 'entryPoint = ["streamscope"]' in services
-    for port in ("9101", "9102", "9103"):
-        assert port in text
+    assert 'local.gpu ? "${local.image}-gpu" : local.image' in services  # -gpu tag: pipeline-gpu.Dockerfile
+    assert 'image      = local.image' not in services.replace('"${local.image}-gpu" : local.image', "")
+    loc = pipeline_locals()
+    assert loc["image"] == "${var.image_repository_url}:${var.image_tag}"
+    root = (ROOT / "main.tf").read_text()
+    assert 'module.registry.repository_urls["api"]' in root and 'module.registry.repository_urls["pipeline"]' in root
+    pulsar = (TERRAFORM / "modules" / "pipeline" / "pulsar.tf").read_text()
+    images = re.findall(r"^\s*image\s*=\s*(.+)$", pulsar + services, re.M)
+    assert images and all("mirror_repository_urls" in i or "local.image" in i for i in images), images
+    api = (TERRAFORM / "modules" / "api" / "main.tf").read_text()
+    assert 'image_uri     = "${var.image_repository_url}:${var.image_tag}"' in api
+
+
+def test_metrics_ports_open_only_to_the_scrapers() -> None:
+    pipeline = parse_dir(TERRAFORM / "modules" / "pipeline")
+    rules = [b for doc in pipeline.values() for t, n, b in blocks(doc, "resource")
+             if t == "aws_vpc_security_group_ingress_rule"]
+    for rule in rules:
+        if not str(rule["from_port"]).isdigit():
+            continue  # a variable port (the database's), not a metrics one
+        low, high = int(rule["from_port"]), int(rule["to_port"])
+        if low <= 9103 and high >= 9101:
+            assert rule["for_each"] == "${toset(var.metrics_scraper_cidrs)}", rule
+            assert rule["cidr_ipv4"] == "${each.value}" and "referenced_security_group_id" not in rule
+    (scrapers,) = [b for doc in pipeline.values() for n, b in variables(doc) if n == "metrics_scraper_cidrs"]
+    assert "0.0.0.0/0" in str(scrapers["validation"])  # refused by the validation
 
 
 def test_every_checkov_skip_has_a_reason() -> None:

@@ -122,6 +122,7 @@ resource "aws_iam_role_policy_attachment" "xray" {
 # --- Function ------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (log_retention_days, validated; 14 days in dev, 90 in prod); these are operational logs, the lasting data is in Postgres.
   name              = "/aws/lambda/${local.function_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -178,6 +179,7 @@ resource "aws_lambda_function" "this" {
 # --- HTTP API --------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "access" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (log_retention_days, validated; 14 days in dev, 90 in prod); these are operational logs, the lasting data is in Postgres.
   name              = "/streamscope/${var.name_prefix}/api-access"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn

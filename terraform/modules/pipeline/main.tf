@@ -1,8 +1,10 @@
 # The streaming side: an ECS cluster running
 #   detector   - `streamscope detector`   (Fargate CPU, or EC2 GPU instances)
 #   aggregator - `streamscope aggregator`
-#   airflow    - `streamscope airflow standalone` (runs the stream_reader DAG,
-#                i.e. the readers, and the dbt_analytics DAG)
+#   airflow-*  - production Airflow, one service per process: scheduler (LocalExecutor:
+#                it runs the stream_reader DAG's tasks, i.e. the readers, and dbt),
+#                dag-processor, api-server and triggerer; metadata in a separate
+#                "airflow" database on the RDS instance. Never `airflow standalone`.
 #   pulsar     - Apache Pulsar standalone on EFS (pulsar_mode = "self_managed"),
 #                or nothing when an external broker URL is given.
 #
@@ -20,17 +22,63 @@ locals {
   image               = "${var.image_repository_url}:${var.image_tag}"
   gpu                 = var.detector_launch_type == "EC2_GPU"
 
-  # Prometheus ports of the components (readers run inside the airflow task).
+  # Prometheus ports of the components (readers run inside the scheduler task).
   metrics_ports = {
-    airflow    = 9101
-    detector   = 9102
-    aggregator = 9103
+    airflow-scheduler = 9101
+    detector          = 9102
+    aggregator        = 9103
+  }
+
+  # The Airflow processes run the airflow binary of the pipeline image; the
+  # workers the streamscope CLI. `airflow db migrate` is a one-off task
+  # (docs/deploy.md), run before the services start.
+  entry_points = {
+    detector              = ["streamscope"]
+    aggregator            = ["streamscope"]
+    airflow-scheduler     = ["airflow"]
+    airflow-dag-processor = ["airflow"]
+    airflow-api-server    = ["airflow"]
+    airflow-triggerer     = ["airflow"]
   }
 
   commands = {
-    detector   = ["detector"]
-    aggregator = ["aggregator"]
-    airflow    = ["airflow", "standalone"]
+    detector              = ["detector"]
+    aggregator            = ["aggregator"]
+    airflow-scheduler     = ["scheduler"]
+    airflow-dag-processor = ["dag-processor"]
+    airflow-api-server    = ["api-server", "--port", "8080"]
+    airflow-triggerer     = ["triggerer"]
+  }
+
+  airflow_services = ["airflow-scheduler", "airflow-dag-processor", "airflow-api-server", "airflow-triggerer"]
+  airflow_api_url  = "http://airflow-api.${local.namespace_name}:8080"
+
+  # service_sizes["airflow"] sizes the scheduler (it runs the readers and dbt);
+  # the other Airflow processes are small.
+  sizes = merge(
+    { detector = var.service_sizes["detector"], aggregator = var.service_sizes["aggregator"] },
+    { for s in local.airflow_services : s => (
+      s == "airflow-scheduler" ? var.service_sizes["airflow"] :
+      { cpu = 512, memory = 1024, desired_count = min(var.service_sizes["airflow"].desired_count, 1) }
+    ) },
+  )
+
+  airflow_environment = {
+    AIRFLOW__CORE__EXECUTOR                    = "LocalExecutor"
+    AIRFLOW__CORE__LOAD_EXAMPLES               = "False"
+    AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION = "False"
+    AIRFLOW__CORE__PARALLELISM                 = "8"
+    # The metadata database: a separate database on the RDS instance; the
+    # password comes from PGPASSWORD (libpq), injected from the RDS secret.
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN = "postgresql+psycopg://${var.database_username}@${var.database_address}:${var.database_port}/${var.airflow_database_name}?sslmode=require"
+    # Airflow would derive an asyncpg URL for its async engine (asyncpg is not installed): psycopg 3 for both.
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC = "postgresql+psycopg://${var.database_username}@${var.database_address}:${var.database_port}/${var.airflow_database_name}?sslmode=require"
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL   = "${local.airflow_api_url}/execution/"
+    AIRFLOW__API__HOST                        = "0.0.0.0"
+    AIRFLOW__API__PORT                        = "8080"
+    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK   = "True"
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY         = "False"
+    DBT_SEND_ANONYMOUS_USAGE_STATS            = "False"
   }
 
   common_environment = merge(var.extra_environment, {
@@ -51,17 +99,6 @@ locals {
       YOLO_CONFIG_DIR             = "/tmp/ultralytics"
     }
     aggregator = {}
-    airflow = {
-      AIRFLOW__CORE__LOAD_EXAMPLES = "False"
-      # Standalone keeps its metadata in the container: a restarted task must not
-      # come back with every DAG paused.
-      AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION = "False"
-      AIRFLOW__API__HOST                         = "0.0.0.0"
-      AIRFLOW__COSMOS__ENABLE_TELEMETRY          = "False"
-      DBT_SEND_ANONYMOUS_USAGE_STATS             = "False"
-      AIRFLOW__CORE__PARALLELISM                 = "8"
-      AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK    = "True"
-    }
   }
 }
 
@@ -88,7 +125,8 @@ resource "aws_ecs_cluster_capacity_providers" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "service" {
-  for_each          = toset(concat(["detector", "aggregator", "airflow"], local.self_managed_pulsar ? ["pulsar", "pulsar-metrics"] : []))
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (log_retention_days, validated; 14 days in dev, 90 in prod); these are operational logs, the lasting data is in Postgres.
+  for_each          = toset(concat(local.app_services, local.self_managed_pulsar ? ["pulsar", "pulsar-metrics"] : []))
   name              = "/streamscope/${var.name_prefix}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -166,10 +204,20 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_metrics" {
   cidr_ipv4         = each.value
 }
 
+# The Airflow processes call the API server's execution API inside the group.
+resource "aws_vpc_security_group_ingress_rule" "tasks_airflow_api_internal" {
+  security_group_id            = aws_security_group.tasks.id
+  description                  = "Airflow execution API between the Airflow tasks"
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+  referenced_security_group_id = aws_security_group.tasks.id
+}
+
 resource "aws_vpc_security_group_ingress_rule" "tasks_airflow_ui" {
   for_each          = toset(var.airflow_ui_allowed_cidrs)
   security_group_id = aws_security_group.tasks.id
-  description       = "Airflow UI from an allow-listed network"
+  description       = "Airflow API server and UI from an allow-listed network"
   ip_protocol       = "tcp"
   from_port         = 8080
   to_port           = 8080
@@ -205,7 +253,7 @@ data "aws_iam_policy_document" "read_database_secret" {
   statement {
     sid       = "ReadDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database_secret_arn]
+    resources = [var.database_secret_arn, aws_secretsmanager_secret.airflow_jwt.arn]
   }
 
   statement {

@@ -5,7 +5,7 @@ output "cluster_name" {
 
 output "service_names" {
   description = "ECS services meant to be running (desired count above 0), pulsar included when self-managed; known at plan time."
-  value       = concat([for s in local.app_services : s if var.service_sizes[s].desired_count > 0], local.self_managed_pulsar ? ["pulsar"] : [])
+  value       = concat([for s in local.app_services : s if local.sizes[s].desired_count > 0], local.self_managed_pulsar ? ["pulsar"] : [])
 }
 
 output "pulsar_url" {

@@ -46,7 +46,6 @@ locals {
 }
 
 resource "aws_service_discovery_private_dns_namespace" "this" {
-  count       = local.pulsar_count
   name        = local.namespace_name
   description = "streamscope internal service names"
   vpc         = var.vpc_id
@@ -59,7 +58,7 @@ resource "aws_service_discovery_service" "pulsar" {
   tags  = var.tags
 
   dns_config {
-    namespace_id   = aws_service_discovery_private_dns_namespace.this[0].id
+    namespace_id   = aws_service_discovery_private_dns_namespace.this.id
     routing_policy = "MULTIVALUE"
 
     dns_records {
@@ -257,7 +256,7 @@ resource "aws_ecs_task_definition" "pulsar" {
   container_definitions = jsonencode([
     {
       name       = "pulsar"
-      image      = var.pulsar_image
+      image      = "${var.mirror_repository_urls["pulsar"]}:${var.image_tag}"
       essential  = true
       privileged = false
       # No functions worker, no stream storage: just broker + bookie + metadata.
@@ -284,7 +283,7 @@ resource "aws_ecs_task_definition" "pulsar" {
     },
     {
       name       = "cloudwatch-agent"
-      image      = var.cloudwatch_agent_image
+      image      = "${var.mirror_repository_urls["cloudwatch-agent"]}:${var.image_tag}"
       essential  = false
       privileged = false
       environment = [

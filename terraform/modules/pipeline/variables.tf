@@ -105,7 +105,7 @@ variable "image_tag" {
 }
 
 variable "service_sizes" {
-  description = "CPU units, memory (MiB) and task count of each service. Keys: detector, aggregator, airflow (Airflow standalone runs the reader DAG tasks and dbt; keep it at 0 or 1 task). Fargate needs valid cpu/memory pairs."
+  description = "CPU units, memory (MiB) and task count of each service. Keys: detector, aggregator, airflow (the Airflow scheduler, whose LocalExecutor runs the reader tasks and dbt; 0 or 1 task; the other Airflow processes are 512/1024). Fargate needs valid cpu/memory pairs."
   type = map(object({
     cpu           = number
     memory        = number
@@ -129,7 +129,7 @@ variable "service_sizes" {
 
   validation {
     condition     = lookup(var.service_sizes, "airflow", { cpu = 0, memory = 0, desired_count = 0 }).desired_count <= 1
-    error_message = "Airflow standalone keeps its state in its own container: run 0 or 1 task."
+    error_message = "One Airflow scheduler (its LocalExecutor runs the readers): run 0 or 1 task."
   }
 }
 
@@ -210,14 +210,13 @@ variable "pulsar_egress_cidrs" {
   }
 }
 
-variable "pulsar_image" {
-  description = "Container image of Apache Pulsar for the self-managed broker."
-  type        = string
-  default     = "apachepulsar/pulsar:4.0.4"
+variable "mirror_repository_urls" {
+  description = "ECR repositories of the third-party images the self-managed Pulsar task runs, built (mirrored) by docker/pulsar.Dockerfile and docker/cloudwatch-agent.Dockerfile and tagged like the pipeline image. Keys: pulsar, cloudwatch-agent."
+  type        = map(string)
 
   validation {
-    condition     = can(regex("^[a-z0-9./_-]+:[A-Za-z0-9_.-]+$", var.pulsar_image)) && !can(regex(":latest$", var.pulsar_image))
-    error_message = "The pulsar_image must be name:tag with a fixed tag (not latest)."
+    condition     = length(setsubtract(toset(["pulsar", "cloudwatch-agent"]), toset(keys(var.mirror_repository_urls)))) == 0
+    error_message = "The mirror_repository_urls must have the keys pulsar and cloudwatch-agent."
   }
 }
 
@@ -240,17 +239,6 @@ variable "pulsar_memory" {
   validation {
     condition     = var.pulsar_memory >= 2048 && var.pulsar_memory <= 61440
     error_message = "The pulsar_memory must be between 2048 and 61440 MiB."
-  }
-}
-
-variable "cloudwatch_agent_image" {
-  description = "CloudWatch agent image of the sidecar that turns Pulsar's Prometheus backlog metrics into CloudWatch metrics."
-  type        = string
-  default     = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
-
-  validation {
-    condition     = can(regex("^[a-z0-9./_-]+:[A-Za-z0-9_.-]+$", var.cloudwatch_agent_image))
-    error_message = "The cloudwatch_agent_image must be name:tag (pin a fixed tag in prod)."
   }
 }
 
@@ -324,4 +312,15 @@ variable "tags" {
   description = "Tags added to every resource of this module."
   type        = map(string)
   default     = {}
+}
+
+variable "airflow_database_name" {
+  description = "Airflow's metadata database: a separate database on the RDS instance (created once, docs/deploy.md)."
+  type        = string
+  default     = "airflow"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.airflow_database_name))
+    error_message = "The airflow_database_name must be a lower-case Postgres identifier."
+  }
 }

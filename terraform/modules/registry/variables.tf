@@ -9,9 +9,9 @@ variable "name_prefix" {
 }
 
 variable "repositories" {
-  description = "Short names of the ECR repositories to create: \"api\" holds the Lambda image (Mangum handler), \"pipeline\" the image running the streamscope CLI (detector, aggregator, airflow, reader, dbt)."
+  description = "Short names of the ECR repositories to create: \"api\" holds the Lambda image (Mangum handler), \"pipeline\" the image running the streamscope CLI and Airflow (detector, aggregator, readers, dbt), \"pulsar\" and \"cloudwatch-agent\" the mirrored images of the self-managed broker task; each is built by a Dockerfile under docker/."
   type        = list(string)
-  default     = ["api", "pipeline"]
+  default     = ["api", "pipeline", "pulsar", "cloudwatch-agent"]
 
   validation {
     condition     = length(var.repositories) > 0 && alltrue([for r in var.repositories : can(regex("^[a-z][a-z0-9-]{0,30}$", r))])

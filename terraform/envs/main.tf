@@ -1,5 +1,5 @@
-# An environment of streamscope. envs/dev and envs/prod share this file
-# (tests/terraform checks they are identical); only terraform.tfvars differs.
+# The one root of every streamscope environment: dev.tfvars and prod.tfvars
+# hold what differs (terraform apply -var-file=prod.tfvars, see docs/deploy.md).
 
 locals {
   name_prefix = "${var.project}-${var.environment}"
@@ -12,13 +12,13 @@ locals {
 }
 
 module "kms" {
-  source = "../../modules/kms"
+  source = "../modules/kms"
 
   name_prefix = local.name_prefix
 }
 
 module "network" {
-  source = "../../modules/network"
+  source = "../modules/network"
 
   name_prefix                 = local.name_prefix
   vpc_cidr                    = var.vpc_cidr
@@ -30,7 +30,7 @@ module "network" {
 }
 
 module "database" {
-  source = "../../modules/database"
+  source = "../modules/database"
 
   name_prefix                  = local.name_prefix
   vpc_id                       = module.network.vpc_id
@@ -49,14 +49,14 @@ module "database" {
 }
 
 module "registry" {
-  source = "../../modules/registry"
+  source = "../modules/registry"
 
   name_prefix = local.name_prefix
   kms_key_arn = module.kms.key_arn
 }
 
 module "frontend" {
-  source = "../../modules/frontend"
+  source = "../modules/frontend"
 
   name_prefix         = local.name_prefix
   price_class         = var.web_price_class
@@ -68,7 +68,7 @@ module "frontend" {
 }
 
 module "api" {
-  source = "../../modules/api"
+  source = "../modules/api"
 
   name_prefix                 = local.name_prefix
   vpc_id                      = module.network.vpc_id
@@ -90,7 +90,7 @@ module "api" {
 }
 
 module "pipeline" {
-  source = "../../modules/pipeline"
+  source = "../modules/pipeline"
 
   name_prefix                = local.name_prefix
   vpc_id                     = module.network.vpc_id
@@ -103,23 +103,27 @@ module "pipeline" {
   database_secret_arn        = module.database.master_user_secret_arn
   kms_key_arn                = module.kms.key_arn
   image_repository_url       = module.registry.repository_urls["pipeline"]
-  image_tag                  = var.pipeline_image_tag
-  service_sizes              = var.service_sizes
-  detector_launch_type       = var.detector_launch_type
-  detector_device            = var.detector_device
-  gpu_instance_type          = var.gpu_instance_type
-  gpu_max_instances          = var.gpu_max_instances
-  pulsar_mode                = var.pulsar_mode
-  pulsar_url                 = var.pulsar_url
-  pulsar_egress_cidrs        = var.pulsar_egress_cidrs
-  metrics_scraper_cidrs      = var.metrics_scraper_cidrs
-  airflow_ui_allowed_cidrs   = var.airflow_ui_allowed_cidrs
-  stream_egress_ports        = var.stream_egress_ports
-  log_retention_days         = var.log_retention_days
+  mirror_repository_urls = {
+    pulsar           = module.registry.repository_urls["pulsar"]
+    cloudwatch-agent = module.registry.repository_urls["cloudwatch-agent"]
+  }
+  image_tag                = var.pipeline_image_tag
+  service_sizes            = var.service_sizes
+  detector_launch_type     = var.detector_launch_type
+  detector_device          = var.detector_device
+  gpu_instance_type        = var.gpu_instance_type
+  gpu_max_instances        = var.gpu_max_instances
+  pulsar_mode              = var.pulsar_mode
+  pulsar_url               = var.pulsar_url
+  pulsar_egress_cidrs      = var.pulsar_egress_cidrs
+  metrics_scraper_cidrs    = var.metrics_scraper_cidrs
+  airflow_ui_allowed_cidrs = var.airflow_ui_allowed_cidrs
+  stream_egress_ports      = var.stream_egress_ports
+  log_retention_days       = var.log_retention_days
 }
 
 module "monitoring" {
-  source = "../../modules/monitoring"
+  source = "../modules/monitoring"
 
   name_prefix              = local.name_prefix
   kms_key_arn              = module.kms.key_arn

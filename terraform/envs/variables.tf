@@ -1,5 +1,4 @@
-# Variables of an environment root. envs/dev and envs/prod share this file
-# (tests/terraform checks they are identical); only terraform.tfvars differs.
+# Variables of the one environment root; dev.tfvars and prod.tfvars set them.
 
 variable "region" {
   description = "AWS region to deploy into, e.g. eu-west-1."
