@@ -93,7 +93,8 @@ def ranking_items(rows: Sequence[Any], objects: list[str], stream_of) -> list[di
         for cls in objects:
             detections, maximum, unique = seen.get(cls, (0, 0, 0))
             per_object.append({"object": cls, "mean_per_frame": detections / row.frames,
-                               "max_per_frame": maximum or 0, "unique_objects": unique or 0})
+                               "max_per_frame": maximum or 0, "unique_objects": unique or 0,
+                               "detections": detections or 0})
         items.append({"rank": row.rank, "stream": stream_of(row), "score": row.score, "frames": row.frames,
                       "minutes_observed": row.minutes, "per_object": per_object})
     return items

@@ -173,7 +173,8 @@ def mart_queries(schema: str) -> MartQueries:
     )
 
 
-# Hours whose start lies within [since, now]; streams with fewer than :min_frames frames are left out.
+# Hours whose start lies within [since, now]; streams with fewer than :min_frames frames are left out, and so is
+# a class of a stream with fewer than :min_detections detections (settings.api_min_detections).
 _RANKINGS = """
 WITH frames AS (
     SELECT h.stream_id, sum(h.frames)::bigint AS frames, coalesce(sum(h.minutes_observed), 0)::float8 AS minutes
@@ -187,6 +188,7 @@ WITH frames AS (
     FROM {m}.object_counts c
     WHERE c.object_class = ANY(CAST(:objects AS text[])) AND c.hour >= :since AND c.hour <= :now
     GROUP BY c.stream_id, c.object_class
+    HAVING sum(c.detections) >= :min_detections  -- a class on less evidence is not shown for the stream
 ), scored AS (
     SELECT f.stream_id, f.frames, f.minutes, sum(c.detections)::float8 / f.frames AS score,
            array_agg(c.object_class) AS classes, array_agg(c.detections) AS detections,
@@ -279,8 +281,10 @@ ORDER BY cl.total DESC, cl.object_class, f.ts
 """
 
 
-def rankings(conn, schema: str, objects: list[str], since: datetime, now: datetime, min_frames: int, limit: int):
-    params = {"objects": objects, "since": since, "now": now, "min_frames": min_frames, "limit": limit}
+def rankings(conn, schema: str, objects: list[str], since: datetime, now: datetime, min_frames: int, limit: int,
+             min_detections: int = 1):
+    params = {"objects": objects, "since": since, "now": now, "min_frames": min_frames, "limit": limit,
+              "min_detections": max(1, min_detections)}
     return _on_marts(conn, mart_queries(schema).rankings, params)
 
 

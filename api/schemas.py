@@ -95,6 +95,8 @@ class ObjectFigures(BaseModel):
     mean_per_frame: float = Field(description="Detections / frames processed (zeros and empty frames included).")
     max_per_frame: int
     unique_objects: int
+    detections: int | None = Field(None, description="Detections the mean rests on (rankings); a class with fewer "
+                                   "than the minimum (settings.api_min_detections) is not ranked for the stream.")
 
 
 ANALYTICS_DOC = "false until the first dbt build has made the marts: the figures are then empty, not missing."

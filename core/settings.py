@@ -85,10 +85,20 @@ class Settings(BaseSettings):
         "frame at 8 on 2 Zen 3 cores); on a GPU the whole detector_batch_size goes in one pass.",
     )
     detector_batch_timeout_ms: int = Field(50, ge=0)
-    detector_confidence: float = Field(0.25, ge=0, le=1)
-    detector_class_confidence: dict[str, float] = Field(default_factory=dict, description="Per-class thresholds.")
+    detector_confidence: float = Field(0.35, ge=0, le=1, description="Default threshold; chosen by bench/fidelity.py "
+                                       "(docs/benchmarks/fidelity.md).")
+    detector_rare_class_confidence: float = Field(
+        0.6, ge=0, le=1, description="Threshold of the classes a street camera rarely shows (animals, sports gear: "
+        "detector/thresholds.py); chosen by bench/fidelity.py, see docs/benchmarks/fidelity.md.",
+    )
+    detector_class_confidence: dict[str, float] = Field(default_factory=dict, description="Per-class thresholds "
+                                                        "(win over the rare-class one).")
     detector_classes: list[str] = Field(default_factory=list, description="Class allow-list; empty = all.")
     detector_tracker: str = Field("bytetrack", description="bytetrack, botsort or none.")
+    detector_track_min_frames: int = Field(
+        3, ge=1, description="A track gets its id (and counts as a unique object) from the Nth sampled frame it "
+        "was seen in; 1 = as soon as the tracker confirms it. Chosen by bench/fidelity.py.",
+    )
     detector_snapshot_interval_s: float = Field(10.0, ge=0)
     detector_metrics_port: int = 9102
     detector_subscription: str = Field("streamscope-detector", description="Key_Shared subscription on frames.")
@@ -114,6 +124,10 @@ class Settings(BaseSettings):
     )
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
     api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked.")
+    api_min_detections: int = Field(
+        10, ge=1, description="A class with fewer detections of a stream in a window is not ranked for that stream "
+        "(a few stray detections are no evidence; docs/benchmarks/fidelity.md).",
+    )
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
     api_max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
     api_write_burst: int = Field(30, ge=1, description="Writes a token or an address may make at once (429 after).")

@@ -24,6 +24,7 @@ from core.settings import Settings
 from detector.backends import BACKENDS, Choice, choose
 from detector.classes import ClassFilter
 from detector.exports import export_dir, exported_model
+from detector.thresholds import class_thresholds
 from detector.weights import resolve_weights
 
 __all__ = ["BACKENDS", "Choice", "Detector", "FrameResult", "export_dir", "exported_model", "usable_cores"]
@@ -102,9 +103,9 @@ class Detector:
         started = time.perf_counter()
         self.model = YOLO(str(path), task="detect")
         self.names: dict[int, str] = dict(self.model.names)
-        self.filter = ClassFilter.build(
-            self.names, settings.detector_confidence, settings.detector_class_confidence, settings.detector_classes
-        )
+        per_class = class_thresholds(self.names, settings.detector_rare_class_confidence,
+                                     settings.detector_class_confidence)
+        self.filter = ClassFilter.build(self.names, settings.detector_confidence, per_class, settings.detector_classes)
         self.warmup()
         self.threads = self._runtime_threads()
         from detector import metrics

@@ -105,7 +105,8 @@ class DetectorService:
         self.consumer_name = consumer_name
         self.idle_exit_s = idle_exit_s
         self.max_frames = max_frames
-        self.trackers = None if settings.detector_tracker == "none" else StreamTrackers(settings.detector_tracker)
+        self.trackers = None if settings.detector_tracker == "none" else StreamTrackers(
+            settings.detector_tracker, min_frames=settings.detector_track_min_frames)
         self.snapshots = SnapshotWriter(settings, self.detector.name)
         self.stats = RunStats()
         self._stop = threading.Event()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,23 +52,29 @@ def reader(
 
 
 def testsrc(
-    scene: Annotated[str, typer.Option(help="bus, zidane or colors.")] = "bus",
+    scene: Annotated[str, typer.Option(help="bus, zidane or colors (a still image, panned), or a generated scene "
+                                       "with ground truth: walkway, crossing, traffic, empty.")] = "bus",
     port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (0 = any free port).")] = 0,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until "
                                                    "interrupted).", min=0)] = None,
     width: int = 1280,
     height: int = 720,
-    fps: int = 30,
+    fps: Annotated[int | None, typer.Option(help="Frames/s (default 30; 10 for generated scenes).")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Generated scenes: write the ground truth (JSON lines) "
+                                              "here instead of beside the playlist.")] = None,
     segment_seconds: Annotated[float, typer.Option(help="HLS segment length, also the keyframe interval (YouTube "
                                                    "live uses 2 s).", min=0.1)] = 1.0,
 ) -> None:
     """Serve a synthetic live HLS stream on 127.0.0.1 and print its URL (for tests and the demo)."""
+    from stream_reader.scenes import SCENES as GENERATED
     from stream_reader.testsrc import LiveHLSSource
+
+    fps = fps or (10 if scene in GENERATED else 30)
 
     stop = threading.Event()
     _on_signals(stop.set)
     with LiveHLSSource(scene, port=port, width=width, height=height, fps=fps,
-                       segment_seconds=segment_seconds) as source:
+                       segment_seconds=segment_seconds, truth_path=truth) as source:
         typer.echo(source.url)
         sys.stdout.flush()
         stop.wait(duration)

@@ -8,6 +8,11 @@ The ``colors`` scene is for checking what readers deliver: four solid quadrants 
 (:data:`COLOR_QUADRANTS`) and, along the bottom edge, a strip of black/white blocks that spells the frame's
 number in binary (:func:`read_frame_number`). The number keeps growing across producer restarts (it counts
 frames since the source object was made), so a frame delivered twice, or out of order, shows.
+
+The generated scenes (:data:`stream_reader.scenes.SCENES`: ``walkway``, ``crossing``, ``traffic``, ``empty``)
+are drawn frame by frame in Python (:mod:`stream_reader.compose`) and piped to ffmpeg as raw video; each
+frame's ground truth (objects, classes, boxes, identities) goes to ``truth.jsonl`` beside the playlist (or the
+``truth_path`` given), one JSON line per frame with its wall-clock time.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from stream_reader import scenes as generated
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +49,15 @@ COUNTER_BITS = 20  # frame numbers up to about 9.7 hours at 30 frames/s
 PAN = 32  # the scenes are drawn this much larger than the frame, then panned by up to this many pixels
 
 
+def scene_names() -> list[str]:
+    """Every scene ``testsrc --scene`` accepts: still images panned, and the generated scenes."""
+    return [*SCENES, *generated.SCENES]
+
+
 def scene_image(scene: str, width: int = 1280, height: int = 720) -> Path:
     """Path of a scene's image: shipped inside the ultralytics wheel, or drawn (``colors``)."""
     if scene not in SCENES:
-        raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(SCENES)}")
+        raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(scene_names())}")
     if scene == "colors":
         return _colors_image(width + PAN, height + PAN)
     # Found without importing ultralytics (and torch with it): seconds saved in every process that streams.
@@ -144,7 +156,10 @@ class LiveHLSSource:
         fps: int = 30,
         segment_seconds: float = 1.0,
         directory: Path | None = None,
+        truth_path: Path | None = None,
     ):
+        if scene not in SCENES and scene not in generated.SCENES:
+            raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(scene_names())}")
         self.scene = scene
         self.width, self.height, self.fps = width, height, fps
         self.segment_seconds = segment_seconds
@@ -157,6 +172,10 @@ class LiveHLSSource:
         self._producer: subprocess.Popen | None = None
         self._origin = time.monotonic()  # the colors scene numbers frames from here
         self.user_agents: set[tuple[str, str]] = set()  # (file extension, User-Agent) of the requests served
+        self.truth_path = Path(truth_path) if truth_path else self.directory / "truth.jsonl"
+        self._feeder: threading.Thread | None = None
+        self._feeding = threading.Event()
+        self._frames_drawn = 0  # the generated scene's clock keeps running across producer restarts
 
     @property
     def url(self) -> str:
@@ -171,8 +190,12 @@ class LiveHLSSource:
             f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
             f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
         )
-        inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
-        filters = ["-vf", video_filter]
+        if self.scene in generated.SCENES:
+            inputs = ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-framerate", str(self.fps), "-i", "-"]
+            filters = ["-vf", "format=yuv420p"]
+        else:
+            inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
+            filters = ["-vf", video_filter]
         if self.scene == "colors":
             # Frame number n + offset in binary, one pixel per bit, scaled up into a strip along the bottom.
             offset = round((time.monotonic() - self._origin) * self.fps)
@@ -201,9 +224,15 @@ class LiveHLSSource:
         """Start encoding; return once the playlist lists at least two segments."""
         if self._producer and self._producer.poll() is None:
             return
+        piped = self.scene in generated.SCENES
         self._producer = subprocess.Popen(
-            self._ffmpeg_command(endlist=False), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self._ffmpeg_command(endlist=False), stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
+        if piped:
+            self._feeding.set()
+            self._feeder = threading.Thread(target=self._feed, args=(self._producer,), name="scene-feed", daemon=True)
+            self._feeder.start()
         playlist = self.directory / "live.m3u8"
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
@@ -215,8 +244,44 @@ class LiveHLSSource:
             time.sleep(0.1)
         raise RuntimeError(f"ffmpeg wrote no playable playlist within {wait_s:.0f} s")
 
+    def _feed(self, producer: subprocess.Popen) -> None:
+        """Draw the generated scene in real time into ffmpeg's stdin, writing each frame's truth line."""
+        import json
+
+        from stream_reader.compose import render
+
+        scene = generated.get_scene(self.scene)
+        if (self.width, self.height) != (scene.width, scene.height):
+            from dataclasses import replace
+
+            scene = replace(scene, width=self.width, height=self.height)
+        started = time.monotonic() - self._frames_drawn / self.fps
+        with self.truth_path.open("a") as truth:
+            while self._feeding.is_set() and producer.poll() is None:
+                frame = self._frames_drawn
+                delay = started + frame / self.fps - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                record = generated.truth_record(scene, frame, self.fps)
+                record["scene"], record["wall"] = scene.name, round(time.time(), 3)
+                try:
+                    producer.stdin.write(render(scene, frame / self.fps).tobytes())
+                    producer.stdin.flush()
+                except (BrokenPipeError, ValueError, OSError):
+                    return
+                truth.write(json.dumps(record) + "\n")
+                truth.flush()
+                self._frames_drawn += 1
+
+    def _stop_feeder(self) -> None:
+        self._feeding.clear()
+        if self._feeder is not None:
+            self._feeder.join(5)
+            self._feeder = None
+
     def stop_producer(self) -> None:
         """Kill the encoder abruptly, as a crashed source does: the playlist stays, without ENDLIST."""
+        self._stop_feeder()
         if self._producer and self._producer.poll() is None:
             self._producer.kill()
             self._producer.wait(5)
@@ -224,6 +289,9 @@ class LiveHLSSource:
 
     def end(self) -> None:
         """End the broadcast: ask ffmpeg to finish cleanly, then mark the playlist as ended (ENDLIST)."""
+        self._stop_feeder()
+        if self._producer and self._producer.stdin:
+            self._producer.stdin.close()
         if self._producer and self._producer.poll() is None:
             self._producer.send_signal(signal.SIGINT)
             try:

@@ -28,7 +28,7 @@ def compute_rankings(settings: Settings, objects: list[str], window: Window, lim
     try:
         with engine_for(settings).connect() as conn:
             rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
-                                    settings.api_min_frames, limit)
+                                    settings.api_min_frames, limit, settings.api_min_detections)
     except queries.MartsMissing:
         return RankingsResponse(objects=objects, window=window, items=[],
                                 analytics_built=False).model_dump_json().encode()

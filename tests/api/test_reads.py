@@ -101,19 +101,32 @@ def test_rankings_multi_word_and_several_classes(client) -> None:
     first = both["items"][0]
     assert (first["rank"], first["frames"], first["minutes_observed"]) == (1, 1800, 30.0)
     assert first["per_object"] == [
-        {"object": "person", "mean_per_frame": 0.5, "max_per_frame": 1, "unique_objects": 3},
-        {"object": "traffic light", "mean_per_frame": 3.0, "max_per_frame": 4, "unique_objects": 6},
+        {"object": "person", "mean_per_frame": 0.5, "max_per_frame": 1, "unique_objects": 3, "detections": 900},
+        {"object": "traffic light", "mean_per_frame": 3.0, "max_per_frame": 4, "unique_objects": 6,
+         "detections": 5400},
     ]
     # A class a stream never showed is a zero in per_object.
     third = both["items"][2]
     assert third["per_object"][1] == {"object": "traffic light", "mean_per_frame": 0.0, "max_per_frame": 0,
-                                      "unique_objects": 0}
+                                      "unique_objects": 0, "detections": 0}
     assert third["stream"]["name"] == "Shibuya Crossing" and third["minutes_observed"] == 80.0
 
 
 def test_rankings_ties_go_to_more_frames_then_lower_id(client) -> None:
     # dog: stream 1 600/6,000 = 0.1, stream 3 180/1,800 = 0.1; stream 1 has more frames.
     assert ranking(client, "dog") == [(1, 0.1), (3, 0.1)]
+
+
+def test_a_class_on_too_little_evidence_is_not_ranked_for_the_stream(api_settings, seeded, now) -> None:
+    """Stream 3's 180 dog detections are below a minimum of 200; stream 1's 600 are not (issue 17)."""
+    from tests.api.conftest import make_client
+
+    with make_client(api_settings.model_copy(update={"api_min_detections": 200}), now) as strict:
+        assert ranking(strict, "dog") == [(1, 0.1)]
+        # With another class above the minimum the stream stays, the weak class adds nothing to its score.
+        both = strict.get("/api/rankings", params=[("object", "dog"), ("object", "person")]).json()
+        third = next(item for item in both["items"] if item["stream"]["id"] == 3)
+        assert third["score"] == 0.5 and third["per_object"][0]["detections"] == 0
 
 
 @pytest.mark.parametrize(("params", "field"), [

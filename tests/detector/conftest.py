@@ -25,6 +25,7 @@ def topics(settings: Settings) -> Settings:
     return settings.model_copy(update={
         "frames_topic": f"{name}-frames", "detections_topic": f"{name}-detections", "detector_metrics_port": 0,
         "detector_snapshot_interval_s": 0.0, "detector_batch_timeout_ms": 20,
+        "detector_track_min_frames": 1,  # these tests check ids from the first frame; tests/fidelity the rule
     })
 
 

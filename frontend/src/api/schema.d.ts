@@ -214,6 +214,11 @@ export interface components {
         };
         /** ObjectFigures */
         ObjectFigures: {
+            /**
+             * Detections
+             * @description Detections the mean rests on (rankings); a class with fewer than the minimum (settings.api_min_detections) is not ranked for the stream.
+             */
+            detections?: number | null;
             /** Max Per Frame */
             max_per_frame: number;
             /**

@@ -15,8 +15,8 @@ const RANKINGS: Rankings = {
       frames: 1440,
       minutes_observed: 24,
       per_object: [
-        { object: "person", mean_per_frame: 4, max_per_frame: 9, unique_objects: 120 },
-        { object: "traffic light", mean_per_frame: 1.1, max_per_frame: 3, unique_objects: 6 },
+        { object: "person", mean_per_frame: 4, max_per_frame: 9, unique_objects: 120, detections: 5760 },
+        { object: "traffic light", mean_per_frame: 1.1, max_per_frame: 3, unique_objects: 6, detections: 1584 },
       ],
     },
     {
@@ -63,12 +63,14 @@ describe("RankingsPage", () => {
     expect(first.getByTestId("ranking-score")).toHaveTextContent("5.10");
     expect(first.getByTestId("ranking-unique")).toHaveTextContent("126");
     expect(first.getByTestId("ranking-frames")).toHaveTextContent("1,440");
+    expect(first.getByTestId("ranking-evidence")).toHaveTextContent("Based on 7,344 detections in 1,440 frames");
     expect(first.getByTestId("status-badge")).toHaveAttribute("data-status", "live");
     expect(first.getByTestId("snapshot")).toHaveAttribute("src", "/api/streams/3/snapshot");
     expect(first.getByTestId("ranking-breakdown")).toHaveTextContent("traffic light");
 
     const second = within(cards[1]!);
     expect(second.getByTestId("snapshot-placeholder")).toBeInTheDocument();
+    expect(second.getByTestId("ranking-evidence")).toHaveTextContent("Based on 700 frames"); // no counts given
     expect(second.getByTestId("status-badge")).toHaveTextContent("Reconnecting");
     expect(screen.getByTestId("rankings-summary")).toHaveTextContent("2 streams ranked by mean person and traffic light per frame over the last 24 hours");
   });

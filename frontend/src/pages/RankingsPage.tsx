@@ -133,6 +133,9 @@ function RankingCard({ item, multi }: { item: RankingItem; multi: boolean }) {
   const s = item.stream;
   const name = streamLabel(s);
   const unique = item.per_object.reduce((sum, p) => sum + p.unique_objects, 0);
+  // The evidence a number rests on; classes with fewer detections than the API's minimum are not ranked.
+  const known = item.per_object.some((p) => p.detections != null);
+  const detections = item.per_object.reduce((sum, p) => sum + (p.detections ?? 0), 0);
   const headingId = `rank-${s.id}-name`;
   return (
     <li className="card flex flex-col overflow-hidden" data-testid="ranking-card" data-stream-id={s.id} aria-labelledby={headingId}>
@@ -190,7 +193,10 @@ function RankingCard({ item, multi }: { item: RankingItem; multi: boolean }) {
             </tbody>
           </table>
         )}
-        <p className="mt-auto text-xs text-slate-500">Observed for {formatMinutes(item.minutes_observed)}</p>
+        <p className="mt-auto text-xs text-slate-500" data-testid="ranking-evidence">
+          Based on {known ? `${formatInt(detections)} detections in ` : ""}{formatInt(item.frames)} frames · observed for{" "}
+          {formatMinutes(item.minutes_observed)}
+        </p>
       </div>
     </li>
   );
