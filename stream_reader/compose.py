@@ -23,7 +23,10 @@ BACKGROUNDS = {"walkway": ASSETS / "walkway.jpg"}
 def source_path(source: str) -> Path:
     if source.startswith("ultralytics:"):
         # Found without importing ultralytics (and torch with it).
-        return Path(importlib.util.find_spec("ultralytics").origin).parent / "assets" / source.split(":", 1)[1]
+        spec = importlib.util.find_spec("ultralytics")
+        if spec is None or spec.origin is None:
+            raise FileNotFoundError(f"{source}: the ultralytics package (which ships these images) is not installed")
+        return Path(spec.origin).parent / "assets" / source.split(":", 1)[1]
     return BACKGROUNDS[source]
 
 

@@ -256,6 +256,8 @@ class LiveHLSSource:
 
             scene = replace(scene, width=self.width, height=self.height)
         started = time.monotonic() - self._frames_drawn / self.fps
+        stdin = producer.stdin
+        assert stdin is not None  # started with stdin=PIPE
         with self.truth_path.open("a") as truth:
             while self._feeding.is_set() and producer.poll() is None:
                 frame = self._frames_drawn
@@ -265,8 +267,8 @@ class LiveHLSSource:
                 record = generated.truth_record(scene, frame, self.fps)
                 record["scene"], record["wall"] = scene.name, round(time.time(), 3)
                 try:
-                    producer.stdin.write(render(scene, frame / self.fps).tobytes())
-                    producer.stdin.flush()
+                    stdin.write(render(scene, frame / self.fps).tobytes())
+                    stdin.flush()
                 except (BrokenPipeError, ValueError, OSError):
                     return
                 truth.write(json.dumps(record) + "\n")
