@@ -93,7 +93,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (comma-separated or a JSON list)."
     )
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
-    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked.")
+    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked (the "
+                                "API and the dbt marts' min_frames; the demo lowers it for its first minutes).")
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
     api_static_dir: str = Field("", description="Built web UI served at /; empty = frontend/dist if it exists.")
 

@@ -132,8 +132,10 @@ class LiveHLSSource:
         fps: int = 30,
         segment_seconds: float = 1.0,
         directory: Path | None = None,
+        image: Path | None = None,
     ):
         self.scene = scene
+        self.image = image  # any picture instead of the scene's (the demo's crops); None = the scene's
         self.width, self.height, self.fps = width, height, fps
         self.segment_seconds = segment_seconds
         self._own_dir = directory is None
@@ -159,7 +161,8 @@ class LiveHLSSource:
             f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
             f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
         )
-        inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
+        picture = self.image or scene_image(self.scene, w, h)
+        inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(picture)]
         filters = ["-vf", video_filter]
         if self.scene == "colors":
             # Frame number n + offset in binary, one pixel per bit, scaled up into a strip along the bottom.
