@@ -44,8 +44,8 @@ export function ObjectsChart({ series, metric, spanHours, bucket = "hour" }: { s
   const rows = toChartRows(shown, metric);
   const drawn = withGaps(rows, shown.map((s) => s.object), bucket);
   const label = METRIC_LABELS[metric];
-  const min = rows.length ? rows[0].t : NaN;
-  const max = rows.length ? rows[rows.length - 1].t : NaN;
+  const min = rows[0]?.t ?? NaN;
+  const max = rows[rows.length - 1]?.t ?? NaN;
 
   return (
     <figure data-testid="objects-chart" className="m-0">

@@ -16,7 +16,7 @@ describe("pivot", () => {
   });
 
   it("keeps zeros as data", () => {
-    expect(pivot([{ key: "person", points: [{ t: "2026-11-23T10:00:00Z", value: 0 }] }])[0].person).toBe(0);
+    expect(pivot([{ key: "person", points: [{ t: "2026-11-23T10:00:00Z", value: 0 }] }])[0]?.person).toBe(0);
   });
 });
 
@@ -53,7 +53,7 @@ describe("timeTicks", () => {
     expect(ticks.length).toBeGreaterThan(1);
     expect(ticks.length).toBeLessThanOrEqual(6);
     for (const t of ticks) expect(t % H).toBe(0);
-    const steps = ticks.slice(1).map((t, i) => t - ticks[i]);
+    const steps = ticks.slice(1).map((t, i) => t - (ticks[i] ?? 0));
     expect(new Set(steps).size).toBe(1);
   });
 

@@ -31,9 +31,8 @@ export function withGaps(rows: readonly TimeRow[], keys: readonly string[], buck
   const step = BUCKET_MS[bucket];
   const out: TimeRow[] = [];
   let gaps = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    const prev = rows[i - 1];
+  let prev: TimeRow | undefined;
+  for (const row of rows) {
     if (prev && row.t - prev.t > step * 1.5) {
       const gap = { t: prev.t + step } as TimeRow;
       for (const k of keys) gap[k] = null;
@@ -41,6 +40,7 @@ export function withGaps(rows: readonly TimeRow[], keys: readonly string[], buck
       gaps++;
     }
     out.push(row);
+    prev = row;
   }
   return { rows: out, gaps };
 }
