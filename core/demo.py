@@ -233,6 +233,7 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
         next_dbt: float | None = None  # the first build waits for the first window written
         next_report = started + report_every_s
         next_check = started
+        last_windows: list[int] = []
         dbt_started = started
         while not stopping and (duration_s is None or time.monotonic() - started < duration_s):
             time.sleep(0.5)
@@ -260,8 +261,15 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             if now >= next_report:
                 next_report = now + report_every_s
-                for entry in streams:
-                    typer.echo(stream_line(entry["name"], read_progress(settings, entry["id"])))
+                progress = [read_progress(settings, entry["id"]) for entry in streams]
+                windows = [p.windows for p in progress]
+                if windows != last_windows:  # a window was written: one line per stream
+                    last_windows = windows
+                    for entry, p in zip(streams, progress, strict=True):
+                        typer.echo(stream_line(entry["name"], p))
+                else:  # nothing new aggregated: one line in all
+                    typer.echo("frames read: " + ", ".join(str(p.frames_published) for p in progress)
+                               + f" (the next window closes within {window_seconds} s)")
     finally:
         typer.echo("stopping ...")
         if dbt is not None:
