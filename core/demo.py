@@ -245,8 +245,12 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
                     write_state()
             now = time.monotonic()
             if dbt is not None and dbt.poll() is not None:
-                verdict = "ok" if dbt.returncode == 0 else f"failed ({dbt.returncode}), see {logs}/dbt.log"
-                typer.echo(f"dbt build: {verdict} ({now - dbt_started:.0f} s); rankings updated")
+                if dbt.returncode == 0:
+                    typer.echo(f"dbt build: ok ({now - dbt_started:.0f} s); rankings updated")
+                else:  # kept apart, so the next build does not overwrite why this one failed
+                    failed_log = (logs / "dbt.log").replace(logs / "dbt-failed.log")
+                    typer.secho(f"dbt build: failed ({dbt.returncode}), see {failed_log}; the last rankings stay",
+                                fg=typer.colors.YELLOW)
                 dbt = None
             if next_dbt is None and now >= next_check:
                 next_check = now + 2
