@@ -126,6 +126,10 @@ def test_detail_chart_shows_a_gap_when_a_source_stops_for_two_windows(demo, brow
     page.goto(f"/streams/{target['id']}?range=1h")
     expect(page.get_by_test_id("objects-chart")).to_be_visible(timeout=20_000)
     expect(page.get_by_test_id("chart-gaps")).to_contain_text("no frames processed", timeout=30_000)
+    shots = os.environ.get("SCREENSHOTS_DIR")
+    if shots:  # the outage as the README shows it
+        page.wait_for_load_state("networkidle")
+        page.get_by_test_id("chart-card").screenshot(path=str(Path(shots) / "stream-gap.png"))
     context.close()
 
 
