@@ -8,7 +8,9 @@ detail chart buckets by minute. ``SCREENSHOTS_DIR=docs/img`` makes it write the 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,10 +25,12 @@ FIRST_RANKINGS_S = 180  # the issue's promise: a filled Rankings page within 3 m
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo():
     if not CHROMIUM.is_file():
         pytest.skip("Debian's chromium is not installed (make chromium)")
-    run = DemoRun(tmp_path_factory.mktemp("demo") / "data", window_seconds=60, dbt_every_s=20).start()
+    # Not under pytest's basetemp: parallel pytest runs prune old basetemps (keeping three) while this one runs.
+    folder = Path(tempfile.mkdtemp(prefix="streamscope-demo-test-"))
+    run = DemoRun(folder / "data", window_seconds=60, dbt_every_s=20).start()
     try:
         yield run
     finally:
@@ -35,6 +39,7 @@ def demo(tmp_path_factory):
         assert code == 0 and "stopped; data kept" in console, console[-3000:]
         for entry in run_state_snapshot.get("streams", []):  # Ctrl-C stopped every source the demo started
             assert not _alive(entry["source_pid"]), f"source {entry['source_pid']} survived Ctrl-C"
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 run_state_snapshot: dict = {}
@@ -67,6 +72,8 @@ def test_rankings_fill_within_three_minutes_in_a_stable_order(demo, browser):
     from playwright.sync_api import expect
 
     items = wait_for_rankings(demo.url, 3, FIRST_RANKINGS_S - (time.monotonic() - demo.started_at))
+    print(f"\nthree streams ranked for person {time.monotonic() - demo.started_at:.0f} s after `streamscope demo` "
+          f"started: " + ", ".join(f"{i['stream']['name']} {i['score']:.2f}" for i in items))
     run_state_snapshot.update(demo.state())
     assert "alembic" not in demo.console()  # quiet console: one line per step
 
