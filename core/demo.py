@@ -173,7 +173,10 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
     env = {**os.environ, "STREAMSCOPE_DATA_DIR": str(settings.data_dir),
            "STREAMSCOPE_EMBEDDED_PULSAR_PORT": str(settings.embedded_pulsar_port),
            "STREAMSCOPE_WINDOW_SECONDS": str(window_seconds),
-           "STREAMSCOPE_API_MIN_FRAMES": str(min_frames)}
+           "STREAMSCOPE_API_MIN_FRAMES": str(min_frames),
+           # Consecutive failed sessions (backoff 1-10 s each) give a stream up after about 100 s by default; the
+           # demo's own sources come back after longer outages, and the demo should follow them.
+           "STREAMSCOPE_MAX_FAILED_SESSIONS": os.environ.get("STREAMSCOPE_MAX_FAILED_SESSIONS", "1000")}
     logs = settings.data_dir / "logs"
     state_path = settings.data_dir / "demo.json"
     children: list[Child] = []
