@@ -30,6 +30,8 @@ test: install chromium frontend lint frontend-test terraform-check pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy core aggregator stream_reader
 
 # The default suite; `make test-slow` runs the long checks (fault tests, standalone Airflow, 30 s rates).
 pytest: install

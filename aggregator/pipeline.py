@@ -16,7 +16,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, OpenWindow, SessionKey, WindowMachine, session_keys
+from aggregator.rows import Flush, OpenWindow, SessionKey
+from aggregator.snapshot import session_keys
+from aggregator.windows import WindowMachine
+from core.backoff import Backoff
 from core.messages import DetectionMessage, MessageError, decode_detections
 
 log = logging.getLogger(__name__)
@@ -171,16 +174,16 @@ class Aggregator:
         self.dead_letters += 1
 
     def retrying(self, call: Callable[[], Any]) -> Any:
-        delay, limit = self._backoff
+        backoff = Backoff(*self._backoff, jitter=0.0)
         while True:
             try:
                 return call()
             except StoreUnavailable as error:
                 self.retries += 1
                 self.observer.retry()
+                delay = backoff.next_delay()
                 log.warning("store unavailable (%s); retrying in %.1f s, acknowledgements held", error, delay)
                 self._sleep(delay)
-                delay = min(delay * 2, limit)
 
     def _report(self) -> None:
         c = self.machine.counters

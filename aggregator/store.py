@@ -19,8 +19,9 @@ from psycopg.types.json import Jsonb
 
 from aggregator.pipeline import Loaded, StoreUnavailable
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, OpenWindow, SessionKey, session_keys
-from core.embedded import RuntimeNotRunning, database_url
+from aggregator.rows import Flush, OpenWindow, SessionKey
+from aggregator.snapshot import session_keys
+from core.runtime import RuntimeNotRunning, database_url
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

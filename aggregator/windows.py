@@ -6,7 +6,7 @@ worker calls when it has caught up with the topic. Output (:meth:`WindowMachine.
 windows, late detections, snapshots of the open windows the batch touched, the per-session state to persist,
 and the handles to acknowledge once all of that is committed in one transaction.
 
-Why a crash changes nothing (see DESIGN.md "Exactly-once effect"):
+Why a crash changes nothing (the exactly-once effect of docs/architecture.md, step 4):
 
 - A message is acknowledged only after its effect is committed: in the rows of its window if the window closed,
   else in the snapshot of its open window (``aggregator_open``). After a crash the snapshots rebuild the open
@@ -31,119 +31,18 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aggregator import snapshot
+from aggregator.accumulators import NEVER, ClassAcc, ModelAcc, WindowAcc
 from aggregator.ranges import IntRanges
+from aggregator.rows import Flush, FrameWindowRow, LateRow, ObjectStatRow, OpenWindow, SessionKey, TrackRow
 from core.messages import DetectionMessage, from_millis, to_millis
 
-SessionKey = tuple[int, str, str]  # (stream id, reader session id, model): sequences and track ids live here
 MAX_SESSION_ID = 36  # late_detections.session_id is VARCHAR(36) (a UUID); longer ids cannot be stored
-NEVER = -(2**62)
 DUE_NEVER = 2**62
-
-
-@dataclass(frozen=True, slots=True)
-class FrameWindowRow:
-    stream_id: int
-    window_start: datetime
-    model: str
-    window_end: datetime
-    frames: int
-    sessions: int
-    first_capture_at: datetime
-    last_capture_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectStatRow:
-    stream_id: int
-    window_start: datetime
-    model: str
-    object_class: str
-    window_end: datetime
-    class_id: int
-    frames: int
-    detections: int
-    mean_per_frame: float
-    max_per_frame: int
-    min_per_frame: int
-    unique_objects: int
-
-
-@dataclass(frozen=True, slots=True)
-class LateRow:
-    stream_id: int
-    session_id: str
-    seq: int
-    capture_time: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TrackRow:
-    """A track id counted as a unique object (of one class) in the window where it was first seen."""
-
-    stream_id: int
-    session_id: str
-    model: str
-    object_class: str
-    track_id: int
-    window_start: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OpenWindow:
-    """The persisted state of an open window (``state`` is JSON-ready); ``version`` counts its writes."""
-
-    stream_id: int
-    window_start: datetime
-    version: int
-    state: dict
-
-
-@dataclass(slots=True)
-class Flush:
-    """What to write in one transaction, and what to acknowledge (or dead-letter) after it commits."""
-
-    frame_windows: list[FrameWindowRow] = field(default_factory=list)
-    object_stats: list[ObjectStatRow] = field(default_factory=list)
-    late: list[LateRow] = field(default_factory=list)
-    sessions: dict[SessionKey, IntRanges] = field(default_factory=dict)  # counted sequences, whole set
-    tracks: list[TrackRow] = field(default_factory=list)
-    snapshots: list[OpenWindow] = field(default_factory=list)  # open windows this batch touched (new version)
-    discard: list[tuple[int, datetime, int]] = field(default_factory=list)  # closed: (stream, start, version)
-    ack: list[Any] = field(default_factory=list)
-    rejected: list[tuple[Any, str]] = field(default_factory=list)  # (handle, reason): dead-letter, then ack
-
-    @property
-    def has_rows(self) -> bool:
-        return bool(self.frame_windows or self.object_stats or self.late or self.sessions or self.tracks
-                    or self.snapshots or self.discard)
-
-    def streams(self) -> set[int]:
-        """Every stream with rows in this flush."""
-        return (
-            {r.stream_id for r in self.frame_windows} | {r.stream_id for r in self.late}
-            | {r.stream_id for r in self.snapshots} | {key[0] for key in self.sessions}
-        )
-
-    def without(self, streams: set[int]) -> Flush:
-        """The same flush minus the rows of ``streams`` (removed, or taken over by another process)."""
-        return Flush(
-            frame_windows=[r for r in self.frame_windows if r.stream_id not in streams],
-            object_stats=[r for r in self.object_stats if r.stream_id not in streams],
-            late=[r for r in self.late if r.stream_id not in streams],
-            sessions={k: v for k, v in self.sessions.items() if k[0] not in streams},
-            tracks=[r for r in self.tracks if r.stream_id not in streams],
-            snapshots=[r for r in self.snapshots if r.stream_id not in streams],
-            discard=[w for w in self.discard if w[0] not in streams],
-            ack=self.ack,
-            rejected=self.rejected,
-        )
-
-    def __bool__(self) -> bool:
-        return self.has_rows or bool(self.ack or self.rejected)
 
 
 @dataclass(slots=True)
@@ -158,40 +57,6 @@ class Counters:
     idle_closes: int = 0
 
 
-class _Class:
-    __slots__ = ("class_id", "detections", "frames_present", "max", "min_present", "tracks")
-
-    def __init__(self, class_id: int):
-        self.class_id = class_id
-        self.detections = 0
-        self.frames_present = 0
-        self.max = 0
-        self.min_present = 1 << 62
-        self.tracks: set[tuple[str, int]] = set()  # (session id, track id)
-
-
-class _Model:
-    __slots__ = ("classes", "first_ms", "frames", "last_ms", "seqs")
-
-    def __init__(self) -> None:
-        self.frames = 0
-        self.first_ms = 1 << 62
-        self.last_ms = NEVER
-        self.seqs: dict[str, list[int]] = {}  # session id -> sequences counted here
-        self.classes: dict[str, _Class] = {}
-
-
-class _Window:
-    __slots__ = ("dirty", "last_publish", "messages", "models", "start", "version")
-
-    def __init__(self, start: int):
-        self.start = start
-        self.models: dict[str, _Model] = {}
-        self.last_publish = NEVER
-        self.messages = 0
-        self.version = 0  # of its persisted snapshot; 0 = none yet
-        self.dirty = False  # changed since the last snapshot
-
 
 class _Stream:
     __slots__ = ("closed_until", "due_at", "last_publish", "queued", "registered", "watermark", "windows")
@@ -200,7 +65,7 @@ class _Stream:
         self.registered = registered
         self.closed_until = closed_until  # every window starting before this is closed (written)
         self.watermark = closed_until if closed_until is not None else NEVER
-        self.windows: dict[int, _Window] = {}
+        self.windows: dict[int, WindowAcc] = {}
         self.last_publish = NEVER  # latest publish time among messages in open windows
         self.queued: int | None = None  # earliest idle deadline queued in the heap for this stream
         self.due_at = DUE_NEVER  # watermark at which the earliest open window closes (its end + lateness)
@@ -237,7 +102,7 @@ class WindowMachine:
         self._deadlines: list[tuple[int, int]] = []  # heap of (idle deadline, stream id); stale entries skipped
         self._out = Flush()
         self._dirty: set[SessionKey] = set()
-        self._touched: list[tuple[int, _Window]] = []  # open windows changed since the last take()
+        self._touched: list[tuple[int, WindowAcc]] = []  # open windows changed since the last take()
         self._open_windows = 0
 
     # ------------------------------------------------------------------------------------ state loading
@@ -265,8 +130,8 @@ class WindowMachine:
             return
         stream = self._streams[stream_id] = _Stream(registered, None if closed_until is None else to_millis(
             closed_until))
-        for snapshot in open_windows:
-            window = _window_from_state(to_millis(snapshot.window_start), snapshot.version, snapshot.state)
+        for stored in open_windows:
+            window = snapshot.decode(to_millis(stored.window_start), stored.version, stored.state)
             stream.windows[window.start] = window
             self._open_windows += 1
             for model_name, model in window.models.items():
@@ -311,7 +176,7 @@ class WindowMachine:
 
         window = stream.windows.get(start)
         if window is None:
-            window = stream.windows[start] = _Window(start)
+            window = stream.windows[start] = WindowAcc(start)
             self._open_windows += 1
             if closes_at < stream.due_at:
                 stream.due_at = closes_at
@@ -321,7 +186,7 @@ class WindowMachine:
         window.messages += 1
         model = window.models.get(message.model)
         if model is None:
-            model = window.models[message.model] = _Model()
+            model = window.models[message.model] = ModelAcc()
         model.frames += 1
         if capture_ms < model.first_ms:
             model.first_ms = capture_ms
@@ -337,11 +202,11 @@ class WindowMachine:
         detections = message.detections
         if detections:
             classes = model.classes
-            per_frame: dict[_Class, int] = {}
+            per_frame: dict[ClassAcc, int] = {}
             for detection in detections:
                 acc = classes.get(detection.class_name)
                 if acc is None:
-                    acc = classes[detection.class_name] = _Class(detection.class_id)
+                    acc = classes[detection.class_name] = ClassAcc(detection.class_id)
                 elif detection.class_id < acc.class_id:
                     acc.class_id = detection.class_id
                 if detection.track_id is not None:
@@ -385,7 +250,7 @@ class WindowMachine:
                 window.dirty = False
                 window.version += 1
                 out.snapshots.append(OpenWindow(stream_id, from_millis(window.start), window.version,
-                                                _window_state(window)))
+                                                snapshot.encode(window)))
         self._touched = []
         self._dirty = set()
         self._out = Flush()
@@ -485,7 +350,7 @@ class WindowMachine:
             if windows:
                 self._queue(stream_id, stream)
 
-    def _close(self, stream_id: int, stream: _Stream, window: _Window) -> None:
+    def _close(self, stream_id: int, stream: _Stream, window: WindowAcc) -> None:
         out = self._out
         start_ms = window.start
         end_ms = start_ms + self.window_ms
@@ -527,51 +392,3 @@ class WindowMachine:
             stream.closed_until = end_ms
         self._open_windows -= 1
         self.counters.windows_closed += 1
-
-
-# ------------------------------------------------------------------------------------- open-window state
-
-
-def session_keys(windows: Iterable[OpenWindow]) -> set[SessionKey]:
-    """The (stream, session, model) keys an open window's state refers to (to restore before the window)."""
-    return {(w.stream_id, sid, model) for w in windows for model, data in w.state["models"].items()
-            for sid in data["seqs"]}
-
-
-def _window_state(window: _Window) -> dict:
-    """An open window as JSON-ready data (sequences as ranges, tracks as pairs)."""
-    return {
-        "publish": window.last_publish,
-        "messages": window.messages,
-        "models": {
-            name: {
-                "frames": m.frames,
-                "first": m.first_ms,
-                "last": m.last_ms,
-                "seqs": {sid: IntRanges.of(seqs).ranges() for sid, seqs in m.seqs.items()},
-                "classes": {
-                    cname: [c.class_id, c.detections, c.frames_present, c.max, c.min_present,
-                            sorted([sid, track] for sid, track in c.tracks)]
-                    for cname, c in m.classes.items()
-                },
-            }
-            for name, m in window.models.items()
-        },
-    }
-
-
-def _window_from_state(start: int, version: int, state: dict) -> _Window:
-    window = _Window(start)
-    window.version = version
-    window.last_publish = state["publish"]
-    window.messages = state["messages"]
-    for name, data in state["models"].items():
-        model = window.models[name] = _Model()
-        model.frames, model.first_ms, model.last_ms = data["frames"], data["first"], data["last"]
-        model.seqs = {sid: list(IntRanges(ranges)) for sid, ranges in data["seqs"].items()}
-        for cname, (class_id, detections, frames_present, maximum, min_present, tracks) in data["classes"].items():
-            acc = model.classes[cname] = _Class(class_id)
-            acc.detections, acc.frames_present, acc.max, acc.min_present = (
-                detections, frames_present, maximum, min_present)
-            acc.tracks = {(sid, track) for sid, track in tracks}
-    return window

@@ -137,7 +137,7 @@ def run(
         summary.dead_letters, summary.streams_lost = aggregator.dead_letters, aggregator.streams_lost
         summary.windows, summary.store_retries = counters.windows_closed, aggregator.retries
         summary.seconds = round(time.monotonic() - started, 3)
-        if first_batch is not None:
+        if first_batch is not None and busy_until is not None:
             summary.active_seconds = round(busy_until - first_batch + finishing, 3)
         for closeable in (consumer, dead, store):
             try:

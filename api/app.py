@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors
 from api.cache import TTLCache
 from api.fastpath import CachedAnswers
+from api.guards import Guards, WriteLimits
 from api.metrics import install_metrics
 from api.routers import health, objects, rankings, streams
 from api.routers.health import version
@@ -21,8 +22,10 @@ from core.settings import Settings, get_settings
 
 DESCRIPTION = """Streams, rankings and object time series of streamscope.
 
-Reads are public; writes need `Authorization: Bearer <token>`. Every error answers
-`{"error": {"status", "message", "field"}}`."""
+Reads are public; writes need `Authorization: Bearer <token>`, a JSON body (at most 64 KB by default) and
+are rate limited per token and per address (429 with Retry-After). Every error answers
+`{"error": {"status", "message", "field"}}`. Before the first dbt build, analytics answers are empty with
+`analytics_built: false`."""
 
 
 def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> FastAPI:
@@ -42,6 +45,9 @@ def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> Fa
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match"], expose_headers=["ETag", "Location"],
         )
+    # Outermost: limits and security headers apply to every answer, cached or CORS preflight alike.
+    app.state.write_limits = WriteLimits(config.api_write_burst, config.api_write_per_minute)
+    app.add_middleware(Guards, max_body_bytes=config.api_max_body_bytes)
     folder = static_dir(config) if serve_ui else None
     if folder is not None:
         mount_ui(app, folder)

@@ -12,13 +12,14 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.queries import MartsMissing, is_missing_table
 from api.schemas import ErrorResponse
 from core import registry
-from core.embedded import RuntimeNotRunning
+from core.runtime import RuntimeNotRunning
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,20 @@ async def _data_error(request: Request, exc: DataError) -> JSONResponse:
     return error_response(422, "a value is out of the range the database accepts", None)
 
 
+NOT_BUILT = "the analytics have not been built yet: they appear after the first dbt build (a few minutes)"
+
+
+async def _marts_missing(request: Request, exc: Exception) -> JSONResponse:
+    log.info("marts missing on %s: %s", request.url.path, exc)
+    return error_response(503, NOT_BUILT, None, {"Retry-After": "60"})
+
+
+async def _programming_error(request: Request, exc: ProgrammingError) -> JSONResponse:
+    if is_missing_table(exc):
+        return await _marts_missing(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal error", None)
@@ -114,6 +129,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RuntimeNotRunning, _database_down)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(MartsMissing, _marts_missing)
+    app.add_exception_handler(ProgrammingError, _programming_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from api.cache import objects_key, rankings_key
 from api.errors import ApiError
 from api.logic import normalise_objects
+from api.params import DEFAULT_WINDOW, RANKINGS_LIMIT, RANKINGS_LIMIT_MAX, RANKINGS_LIMIT_MIN
 from api.schemas import Window
 
 WINDOWS = {w.value for w in Window}
@@ -31,13 +32,13 @@ def key_for(path: str, query_string: bytes) -> tuple | None:
             if name in single:
                 return None
             single[name] = value
-    window = single.get("window", "24h")
+    window = single.get("window", DEFAULT_WINDOW.value)
     if window not in WINDOWS:
         return None
     if path == "/api/objects":
         return objects_key(window)
-    limit = single.get("limit", "20")
-    if not objects or not limit.isdigit() or not 1 <= int(limit) <= 100:
+    limit = single.get("limit", str(RANKINGS_LIMIT))
+    if not objects or not limit.isdigit() or not RANKINGS_LIMIT_MIN <= int(limit) <= RANKINGS_LIMIT_MAX:
         return None
     try:
         return rankings_key(normalise_objects(objects), window, int(limit))

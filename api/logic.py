@@ -21,6 +21,8 @@ def normalise_objects(raw: Iterable[str], field: str = "object") -> list[str]:
     """
     names: list[str] = []
     for value in raw:
+        if any((ord(ch) < 32 and ch not in " \t") or ord(ch) == 127 for ch in value):
+            raise ApiError(422, "an object class contains control characters", field)
         name = _SPACES.sub(" ", value.strip()).lower()
         if not name:
             raise ApiError(422, "an object class is empty", field)

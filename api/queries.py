@@ -2,8 +2,8 @@
 
 Source tables (streams, reader_sessions, snapshots, frame_windows, object_stats) live in the migrated
 schema; the dbt marts (stream_hours, object_counts) in ``settings.api_marts_schema``, whose name is checked
-against a strict identifier pattern and quoted. Means follow contracts/MARTS.md: sum(detections) divided by
-the stream's frames (zeros included), never an average of means.
+against a strict identifier pattern and quoted. Means follow the marts (dbt_analytics/models/marts/_marts.yml):
+sum(detections) divided by the stream's frames (zeros included), never an average of means.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.exc import ProgrammingError
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -29,7 +30,7 @@ STREAM_KEYS = ("id", "canonical_id", "url", "kind", "name", "title", "channel", 
 
 
 def stream_dict(row: Any) -> dict[str, Any]:
-    """A Stream object (contracts/API.md) from a row selected with STREAM_COLUMNS."""
+    """A Stream object (``StreamOut``) from a row selected with STREAM_COLUMNS."""
     data = {key: getattr(row, key) for key in STREAM_KEYS}
     has_snapshot = data.pop("has_snapshot")
     data["snapshot_url"] = f"/api/streams/{data['id']}/snapshot" if has_snapshot else None
@@ -94,6 +95,53 @@ def snapshot(conn, stream_id: int, known_etags: list[str]):
 
 
 # -------------------------------------------------------------------------------------------------- marts
+
+MART_TABLES = ("stream_hours", "object_counts")
+UNDEFINED_TABLE = "42P01"
+
+
+class MartsMissing(Exception):
+    """The dbt marts do not exist yet (a fresh install before its first dbt build)."""
+
+
+def is_missing_table(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == UNDEFINED_TABLE or getattr(orig, "pgcode", None) == UNDEFINED_TABLE
+
+
+def _on_marts(conn, statement, params):
+    """Run a statement over the marts; a missing mart table becomes :class:`MartsMissing` (the caller answers
+    "analytics not built yet" instead of a 500). The connection's transaction is rolled back first."""
+    try:
+        return conn.execute(statement, params).all()
+    except ProgrammingError as error:
+        if not is_missing_table(error):
+            raise
+        conn.rollback()
+        raise MartsMissing(str(error.orig)) from None
+
+
+def mart_health(conn, schema: str) -> list[dict[str, Any]]:
+    """Each mart: does it exist, and how fresh is the newest source row it includes."""
+    if not IDENTIFIER.fullmatch(schema):
+        raise ValueError(f"invalid marts schema name {schema!r}")
+    found = []
+    for name in MART_TABLES:
+        exists = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": f'"{schema}".{name}'}).scalar()
+        newest = None
+        if exists:
+            has_column = conn.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = :schema "
+                "AND table_name = :name AND column_name = 'source_updated_at')"), {"schema": schema, "name": name},
+            ).scalar()
+            if has_column:
+                newest = conn.execute(text(f'SELECT max(source_updated_at) FROM "{schema}".{name}')).scalar()
+        found.append({"name": name, "exists": bool(exists), "newest_source_at": newest})
+    return found
+
+
+def last_window_at(conn):
+    return conn.execute(text("SELECT max(updated_at) FROM frame_windows")).scalar()
 
 
 @dataclass(frozen=True)
@@ -233,16 +281,16 @@ ORDER BY cl.total DESC, cl.object_class, f.ts
 
 def rankings(conn, schema: str, objects: list[str], since: datetime, now: datetime, min_frames: int, limit: int):
     params = {"objects": objects, "since": since, "now": now, "min_frames": min_frames, "limit": limit}
-    return conn.execute(mart_queries(schema).rankings, params).all()
+    return _on_marts(conn, mart_queries(schema).rankings, params)
 
 
 def overall_objects(conn, schema: str, since: datetime, now: datetime):
-    return conn.execute(mart_queries(schema).objects, {"since": since, "now": now}).all()
+    return _on_marts(conn, mart_queries(schema).objects, {"since": since, "now": now})
 
 
 def top_objects(conn, schema: str, stream_id: int, since: datetime, now: datetime, limit: int = 10):
     params = {"id": stream_id, "since": since, "now": now, "limit": limit}
-    return conn.execute(mart_queries(schema).top_objects, params).all()
+    return _on_marts(conn, mart_queries(schema).top_objects, params)
 
 
 def series(conn, schema: str, stream_id: int, start: datetime, end: datetime, minute: bool,
@@ -255,4 +303,4 @@ def series(conn, schema: str, stream_id: int, start: datetime, end: datetime, mi
     params: dict[str, Any] = {"id": stream_id, "start": start, "end": end}
     if objects:
         params["objects"] = objects
-    return conn.execute(statement, params).all()
+    return _on_marts(conn, statement, params)

@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (contracts/API.md); every endpoint declares one of these."""
+"""Request and response bodies of the HTTP API (its OpenAPI document: /api/openapi.json, frontend/openapi.json);
+every endpoint declares one of these."""
 
 from __future__ import annotations
 
@@ -96,9 +97,13 @@ class ObjectFigures(BaseModel):
     unique_objects: int
 
 
+ANALYTICS_DOC = "false until the first dbt build has made the marts: the figures are then empty, not missing."
+
+
 class StreamDetail(StreamOut):
     health: HealthOut | None
     top_objects: list[ObjectFigures] = Field(description="Classes seen in the last 24 h, by mean per frame.")
+    analytics_built: bool = Field(True, description=ANALYTICS_DOC)
 
 
 def _encodable(value: str | None) -> str | None:
@@ -120,7 +125,7 @@ NAME_DOC = {"minLength": 1, "maxLength": 200}
 
 
 class StreamCreate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
                                                                "name": "Times Square", "fps": 1.0}]})
 
     url: str = Field(max_length=4096, description="YouTube URL or id, @handle/live, or an http(s)/rtsp/file URL.")
@@ -133,6 +138,8 @@ class StreamCreate(BaseModel):
 
 
 class StreamPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # {"url": ...} is refused, not silently ignored
+
     paused: StrictBool | None = Field(None, description="true pauses; false resumes a paused stream.")
     fps: float | None = Field(None, json_schema_extra=FPS_DOC)
     name: str | None = Field(None, max_length=1000, json_schema_extra=NAME_DOC)
@@ -156,6 +163,7 @@ class RankingsResponse(BaseModel):
     objects: list[str]
     window: Window
     items: list[RankingItem]
+    analytics_built: bool = Field(True, description=ANALYTICS_DOC)
 
 
 class ObjectRank(BaseModel):
@@ -169,6 +177,7 @@ class ObjectRank(BaseModel):
 class ObjectsResponse(BaseModel):
     window: Window
     items: list[ObjectRank]
+    analytics_built: bool = Field(True, description=ANALYTICS_DOC)
 
 
 # ------------------------------------------------------------------------------------------- time series
@@ -190,12 +199,27 @@ class Series(BaseModel):
 class SeriesResponse(BaseModel):
     bucket: Bucket
     series: list[Series]
+    analytics_built: bool = Field(True, description=ANALYTICS_DOC)
 
 
 # ------------------------------------------------------------------------------------------------ health
 
 
+class MartHealth(BaseModel):
+    name: str
+    exists: bool
+    newest_source_at: datetime | None = Field(description="Newest source row the mart includes (its freshness).")
+    age_seconds: float | None = Field(description="Seconds since newest_source_at.")
+
+
 class ServiceHealth(BaseModel):
+    """Each dependency on its own: "ok" only when the database answers and the marts exist."""
+
     status: Literal["ok", "degraded"]
     database: bool
     version: str
+    analytics_built: bool = Field(False, description=ANALYTICS_DOC)
+    marts: list[MartHealth] = Field(default_factory=list)
+    last_window_at: datetime | None = Field(None, description="When the aggregator last wrote a window.")
+    last_window_age_seconds: float | None = None
+    reasons: list[str] = Field(default_factory=list, description="What is not ok, in words.")

@@ -351,7 +351,7 @@ def main() -> None:
               f"({time.perf_counter() - began:.1f} s to load); {len(paths)} distinct query strings")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
               "load generator and servers share them")
-        postmaster = embedded._postmaster_info(settings).pid
+        postmaster = embedded.postmaster_info(settings).pid
         results = {}
         for variant in args.variants.split(","):
             phases = {}

@@ -1,19 +1,20 @@
-"""Detector benchmark: 720p frames through Pulsar vs raw model inference vs a naive per-frame predict() loop.
+"""Detector benchmark: the backends (torch, ONNX Runtime, OpenVINO fp32/INT8) through the real service, in one run.
 
-    PYTHONPATH=$PWD python bench/detector.py [--frames 48] [--rounds 2] [--batch-size 8]
+    PYTHONPATH=$PWD python bench/detector.py [--frames 48] [--rounds 3] [--backends torch,onnx,openvino:fp32,auto]
 
-Measured in one run, on the same frames (1280x720 JPEGs, quality 85, two interleaved streams):
+Measured in one run, on the same recorded frames (1280x720 JPEGs, quality 85, two interleaved streams made from
+ultralytics' bus and zidane scenes, slowly panned), for every backend in each round (the order rotates from round
+to round, so the noise of a shared machine hits them alike):
 - service: the real DetectorService (Pulsar consume, JPEG decode, batched inference, ByteTrack, detection
-  messages published and confirmed, frames acknowledged), frames/s from the first frame received to the last
-  message confirmed, all frames queued beforehand (a backlog, so the service runs flat out);
-- raw: Detector.predict on the same frames already decoded, same batch size, threads and image size;
-- naive: ``YOLO(weights).predict(frame)`` per frame with ultralytics' defaults after a full-size decode (what
-  a straightforward loop does; ultralytics leaves torch at cpu_count-1 threads);
-- GFLOP/s achieved vs this CPU's fp32 peak (cores x GHz x 32 FLOP/cycle for AVX2 + 2 FMA units);
-- the GPU path (device auto -> cuda:0, fp16, batches of 1/8/32) when torch sees a GPU; "no GPU" otherwise.
-Rounds alternate the measurements (raw right before and after the service) so the noise of a shared machine
-hits them alike; medians of the rounds (and of the per-round ratios) are reported, with the load average.
-Ratios are what to compare across machines.
+  messages published and confirmed, frames acknowledged), frames/s of its busy time, all frames queued beforehand;
+- raw: Detector.predict on the same frames already decoded (same batch size, threads and image size);
+- the ratio of each backend's service frames/s to torch's in the same round, and the median of those ratios;
+- per-class counts over the frames against torch fp32 (the reference), and the largest per-class difference;
+- naive (``--naive``): ``YOLO(weights).predict(frame)`` per frame with ultralytics' defaults after a full decode;
+- GFLOP/s achieved by torch vs this CPU's fp32 peak (cores x GHz x 32 FLOP/cycle for AVX2 + 2 FMA units);
+- the GPU path (device auto -> cuda:0, fp16, batches of 1/8/32) when torch sees a GPU (bench/gpu.sh does more).
+``auto`` is what the detector runs by default here (OpenVINO INT8 when openvino and nncf are installed).
+Ratios are what to compare across machines: absolute figures move up to 2x with the host's load.
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--backends", default="torch,onnx,openvino:fp32,auto",
+                        help="Comma-separated backend[:precision]; torch fp32 is always measured (the reference).")
+    parser.add_argument("--naive", action="store_true", help="Also time a naive per-frame predict() loop.")
     parser.add_argument("--no-gpu", action="store_true", help="Skip the GPU section.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -217,6 +221,34 @@ def main() -> None:
     print(json.dumps(report))
 
 
+def parse_backends(text: str) -> list[tuple[str, str]]:
+    """``torch,openvino:int8,auto`` -> [(backend, precision)], torch fp32 first and once."""
+    wanted = [("torch", "fp32")]
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        backend, _, precision = item.partition(":")
+        choice = (backend, precision or "auto")
+        if choice not in wanted and choice != ("torch", "auto"):
+            wanted.append(choice)
+    return wanted
+
+
+def class_counts(detector, images: list[np.ndarray]) -> dict[str, int]:
+    """Objects per class over the frames, as the detector publishes them (its thresholds and filter)."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for start in range(0, len(images), 8):
+        for result in detector.predict(images[start : start + 8]):
+            counts.update(detector.names[int(c)] for c in result.class_ids)
+    return dict(sorted(counts.items()))
+
+
+def count_differences(counts: dict[str, int], reference: dict[str, int]) -> dict[str, float]:
+    """Relative difference per class against the reference (classes either side saw)."""
+    return {name: round((counts.get(name, 0) - ref) / ref, 4) if (ref := reference.get(name, 0)) else float("inf")
+            for name in sorted(set(counts) | set(reference))}
+
+
 def run(settings: Settings, args) -> dict:
     from core.messages import Frame
     from detector.frames import decode_jpeg
@@ -225,48 +257,75 @@ def run(settings: Settings, args) -> dict:
     stream_ids = register_streams(settings, 2)
     frames = [(stream_ids[stream - 1], seq, data) for stream, seq, data in make_frames(args.frames)]
     payloads = [data for _, _, data in frames]
-    detector = Detector(settings)
-    images = [decode_jpeg(Frame(FrameMeta(s, "b", q, _utc(T0), 1280, 720), d), detector.imgsz).image
+    detectors = {}
+    for backend, precision in parse_backends(args.backends):
+        started = time.perf_counter()
+        detector = Detector(settings.model_copy(update={"detector_backend": backend, "detector_precision": precision}))
+        label = detector.choice.label + (" (auto)" if backend == "auto" else "")
+        detectors[label] = detector
+        print(f"{label}: ready in {time.perf_counter() - started:.1f} s (export/calibration included the first time), "
+              f"{detector.describe()}", flush=True)
+    reference = detectors["torch fp32"]
+    images = [decode_jpeg(Frame(FrameMeta(s, "b", q, _utc(T0), 1280, 720), d), reference.imgsz).image
               for s, q, d in frames]
-    service, raw, naive, to_raw, to_naive, extra = [], [], [], [], [], {}
-    load_before = os.getloadavg()[0]
+    labels = list(detectors)
+    service = {label: [] for label in labels}
+    raw = {label: [] for label in labels}
+    ratio = {label: [] for label in labels}
+    naive, load_before, run_no = [], os.getloadavg()[0], 0
     for round_no in range(args.rounds):
-        # raw is measured right before and right after the service, so drift in the machine's load hits both.
-        before = time_raw(detector, images, args.batch_size)
-        fps, extra = time_service(settings, detector, frames, round_no)
-        after = time_raw(detector, images, args.batch_size)
-        naive.append(time_naive(detector.weights.path, payloads))
-        service.append(fps)
-        raw.append((before + after) / 2)
-        to_raw.append(service[-1] / raw[-1])
-        to_naive.append(service[-1] / naive[-1])
-        print(f"round {round_no + 1}: service {service[-1]:.2f}, raw {before:.2f}/{after:.2f}, naive {naive[-1]:.2f} "
-              f"frames/s (load {os.getloadavg()[0]:.1f})", flush=True)
-    service_fps, raw_fps, naive_fps = (statistics.median(v) for v in (service, raw, naive))
-    gflops_frame, input_size = model_gflops(detector, (720, 1280))
+        order = labels[round_no % len(labels):] + labels[: round_no % len(labels)]  # rotate who goes first
+        for label in order:
+            detector = detectors[label]
+            raw[label].append(time_raw(detector, images, args.batch_size))
+            fps, _ = time_service(settings, detector, frames, run_no)
+            run_no += 1
+            service[label].append(fps)
+        for label in labels:
+            ratio[label].append(service[label][-1] / service["torch fp32"][-1])
+        if args.naive:
+            naive.append(time_naive(reference.weights.path, payloads))
+        print(f"round {round_no + 1} (load {os.getloadavg()[0]:.1f}): " + ", ".join(
+            f"{label} {service[label][-1]:.2f} f/s ({ratio[label][-1]:.2f}x)" for label in labels), flush=True)
+    counts = {label: class_counts(detector, images) for label, detector in detectors.items()}
+    gflops_frame, input_size = model_gflops(reference, (720, 1280))
     ghz, peak = cpu_peak_gflops(usable_cores())
-    decode = decode_costs(payloads[:16], detector.imgsz)
+    decode = decode_costs(payloads[:16], reference.imgsz)
+    backends = {}
+    for label in labels:
+        diffs = count_differences(counts[label], counts["torch fp32"])
+        backends[label] = {
+            "service_fps": round(statistics.median(service[label]), 2),
+            "raw_fps": round(statistics.median(raw[label]), 2),
+            "service_vs_torch_per_round": [round(value, 3) for value in ratio[label]],
+            "service_vs_torch": round(statistics.median(ratio[label]), 3),
+            "counts": counts[label],
+            "count_difference": diffs,
+            "max_count_difference": max((abs(v) for v in diffs.values()), default=0.0),
+            "runtime": detectors[label].describe(),
+        }
     report = {
         "machine": {"cpu": _cpu_name(), "cores": usable_cores(), "ghz": round(ghz, 3), "peak_gflops": round(peak, 1)},
         "settings": {"frames": len(frames), "rounds": args.rounds, "batch_size": args.batch_size,
-                     "imgsz": detector.imgsz, "model_input": f"{input_size[0]}x{input_size[1]}",
-                     "threads": detector.threads, "device": detector.device, "tracker": settings.detector_tracker},
-        "service_fps": round(service_fps, 2), "raw_fps": round(raw_fps, 2), "naive_fps": round(naive_fps, 2),
-        "service_vs_raw": round(statistics.median(to_raw), 3),  # median of the per-round ratios
-        "service_vs_naive": round(statistics.median(to_naive), 3),
+                     "imgsz": reference.imgsz, "model_input": f"{input_size[0]}x{input_size[1]}",
+                     "tracker": settings.detector_tracker},
+        "backends": backends,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "gflops_per_frame": round(gflops_frame, 2),
-        "service_gflops_per_s": round(service_fps * gflops_frame, 1),
-        "raw_gflops_per_s": round(raw_fps * gflops_frame, 1),
-        "raw_fraction_of_peak": round(raw_fps * gflops_frame / peak, 3) if peak else None,
+        "torch_raw_gflops_per_s": round(backends["torch fp32"]["raw_fps"] * gflops_frame, 1),
+        "torch_raw_fraction_of_peak": (
+            round(backends["torch fp32"]["raw_fps"] * gflops_frame / peak, 3) if peak else None
+        ),
         "decode_ms_full": round(decode["full"], 2), "decode_ms_reduced": round(decode["reduced"], 2),
-        "service_detail": extra,
     }
-    print(f"service {service_fps:.2f} frames/s, raw {raw_fps:.2f}, naive {naive_fps:.2f} (medians); per-round ratios: "
-          f"service/raw {report['service_vs_raw']:.2f}, service/naive {report['service_vs_naive']:.2f}")
-    print(f"{gflops_frame:.2f} GFLOP/frame at {report['settings']['model_input']}: raw {report['raw_gflops_per_s']}"
-          f" GFLOP/s = {report['raw_fraction_of_peak']:.0%} of {peak:.0f} GFLOP/s peak ({usable_cores()} cores x "
-          f"{ghz:.2f} GHz x {FLOP_PER_CYCLE_FP32})")
+    if naive:
+        report["naive_fps"] = round(statistics.median(naive), 2)
+    print("\nbackend              service f/s  raw f/s  vs torch (median of rounds)  max per-class count diff")
+    for label, figures in backends.items():
+        print(f"{label:<20} {figures['service_fps']:>11.2f} {figures['raw_fps']:>8.2f} "
+              f"{figures['service_vs_torch']:>10.2f}x {figures['service_vs_torch_per_round']!s:<18}"
+              f" {figures['max_count_difference']:>8.1%}")
+    print("counts over the frames:", json.dumps(counts))
     if not args.no_gpu:
         report["gpu"] = gpu_figures(settings, payloads)
         print("GPU:", json.dumps(report["gpu"]))

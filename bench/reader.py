@@ -199,6 +199,7 @@ def main() -> None:
     from core.db.engine import session_scope
     from core.registry import register
     from core.settings import Settings
+    from core.source_policy import SourcePolicy
 
     variants = [v for v in args.variants.split(",") if v]
     data_dir = Path(tempfile.mkdtemp(prefix="streamscope-bench-reader-"))
@@ -209,11 +210,12 @@ def main() -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("STREAMSCOPE_")}, "PYTHONPATH": python_path,
            "STREAMSCOPE_DATA_DIR": str(settings.data_dir),
            "STREAMSCOPE_EMBEDDED_PULSAR_PORT": str(settings.embedded_pulsar_port),
-           "STREAMSCOPE_FRAMES_TOPIC": "bench-frames", "STREAMSCOPE_READER_METRICS_PORT": "0"}
+           "STREAMSCOPE_FRAMES_TOPIC": "bench-frames", "STREAMSCOPE_READER_METRICS_PORT": "0",
+           "STREAMSCOPE_ALLOW_LOCAL_SOURCES": "true"}  # the benchmark's stream is on 127.0.0.1
     results: dict[str, list[dict]] = {}
     try:
         with session_scope(settings) as session:
-            stream_id = register(session, url, fps=1.0, check=False).id
+            stream_id = register(session, url, fps=1.0, check=False, policy=SourcePolicy(allow_local=True)).id
         for round_number in range(args.rounds):
             for variant in variants:
                 done = subprocess.run(

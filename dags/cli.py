@@ -7,10 +7,11 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 from typing import Annotated
 
 import typer
+
+from core.processes import terminate_group
 
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
@@ -28,30 +29,8 @@ def _supervise(command: list[str], env: dict[str, str], grace_s: float = 60.0) -
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
     returncode = process.wait()
-    deadline = time.monotonic() + grace_s
-    for group_signal in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, group_signal)  # the group we started: stragglers of the standalone
-        except ProcessLookupError:
-            break
-        while time.monotonic() < deadline and _group_alive(process.pid):
-            time.sleep(0.5)
-        deadline = time.monotonic() + 5
+    terminate_group(process.pid, grace_s)  # the group we started: stragglers of the standalone
     return returncode
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies waiting for their reaper do not count)."""
-    from pathlib import Path
-
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
 
 
 def register(app: typer.Typer) -> None:

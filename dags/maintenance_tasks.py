@@ -12,30 +12,37 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from core import registry
-from core.db.models import FrameWindow, LateDetection, ObjectStat, ReaderSession, Stream, StreamStatus
+from core.db.models import ACTIVE_STATUSES, FrameWindow, LateDetection, ObjectStat, ReaderSession, Stream, StreamStatus
 from core.probe import StreamInfo, StreamUnreachable, probe
+from core.settings import get_settings
+from core.source_policy import SourcePolicy, SourceRefused
 from core.stream_urls import InvalidStreamURL, parse_stream_url
 
 log = logging.getLogger(__name__)
 
-ACTIVE = (StreamStatus.PENDING.value, StreamStatus.LIVE.value, StreamStatus.RECONNECTING.value)
 # Marts that keep per-hour rows: old hours go with the statistics they came from.
 HOURLY_MARTS = ("stream_hours", "object_counts")
 
 
 def refresh_metadata(
-    session: Session, *, timeout_s: float, prober: Callable = probe, workers: int = 4
+    session: Session, *, timeout_s: float, prober: Callable = probe, workers: int = 4,
+    policy: SourcePolicy | None = None,
 ) -> dict[str, int]:
     """Probe every stream that is not paused or failed (yt-dlp for YouTube/HLS) and store its title, channel
-    and liveness; an unreachable stream keeps its metadata (the reader decides about failures)."""
+    and liveness; an unreachable stream keeps its metadata (the reader decides about failures).
+
+    The source policy (default: the settings') is checked again first: a stored name may resolve elsewhere
+    now (DNS rebinding), and this probe runs inside the deployment's network."""
+    policy = policy or SourcePolicy.from_settings(get_settings())
     streams = list(session.scalars(select(Stream).where(Stream.status.not_in(
         [StreamStatus.PAUSED.value, StreamStatus.FAILED.value]
     )).order_by(Stream.id)))  # fmt: skip
 
     def check(url: str) -> StreamInfo | str:
         try:
+            policy.check_connect(url)
             return prober(parse_stream_url(url), timeout_s)
-        except (StreamUnreachable, InvalidStreamURL) as error:
+        except (StreamUnreachable, InvalidStreamURL, SourceRefused) as error:
             return getattr(error, "reason", str(error))
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="probe") as pool:
@@ -59,13 +66,14 @@ def deactivate_failing(session: Session, *, max_failed_sessions: int) -> list[in
     by the reader's counter of consecutive failed sessions, or by the history of ended sessions that
     published no frame. Returns the ids deactivated."""
     deactivated = []
-    for stream in session.scalars(select(Stream).where(Stream.status.in_(ACTIVE)).order_by(Stream.id)):
+    for stream in session.scalars(select(Stream).where(Stream.status.in_(sorted(ACTIVE_STATUSES))).order_by(Stream.id)):
         recent = list(session.scalars(
             select(ReaderSession).where(ReaderSession.stream_id == stream.id, ReaderSession.ended_at.is_not(None))
             .order_by(ReaderSession.started_at.desc()).limit(max_failed_sessions)
         ))  # fmt: skip
-        history_failed = len(recent) == max_failed_sessions and all(s.frames_published == 0 for s in recent)
-        if (stream.failed_sessions or 0) < max_failed_sessions and not history_failed:
+        in_a_row = len(recent) if all(s.frames_published == 0 for s in recent) else 0
+        history_failed = registry.failed_too_often(in_a_row, max_failed_sessions)
+        if not history_failed and not registry.failed_too_often(stream.failed_sessions, max_failed_sessions):
             continue
         last_error = next((s.last_error or s.end_reason for s in recent if s.last_error or s.end_reason), None)
         count = max(stream.failed_sessions or 0, len(recent) if history_failed else 0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import threading
 from dataclasses import dataclass
 
+from core.processes import terminate
 from core.settings import Settings
 from dags.common import bin_dir
 
@@ -63,7 +63,7 @@ def run_reader(stream_id: int, duration_s: int, env: dict[str, str] | None = Non
             f"streamscope reader overstayed {duration_s} s (+{STOP_GRACE_S} s) on stream {stream_id}"
         ) from None
     finally:
-        _stop(process)
+        terminate(process, 15)  # the reader we started: task timeout, kill, or error
         pump.join(timeout=5)
     if returncode:
         raise RuntimeError(f"streamscope reader exited with {returncode} for stream {stream_id}")
@@ -75,13 +75,3 @@ def _log_lines(stream) -> None:
         log.info("reader: %s", line.rstrip())
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate the reader we started (task timeout, kill, or error), then kill it after a grace period."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)

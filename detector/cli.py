@@ -19,7 +19,9 @@ def detector(
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="Exit after this many frames.")] = None,
     subscription: Annotated[str | None, typer.Option(help="Subscription on the frames topic.")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda:0, ... (default: settings).")] = None,
-    backend: Annotated[str | None, typer.Option(help="torch, onnx, openvino or engine.")] = None,
+    backend: Annotated[str | None, typer.Option(help="auto, torch, onnx, openvino or engine.")] = None,
+    precision: Annotated[str | None, typer.Option(help="auto, fp32, fp16 (GPU) or int8 (openvino).")] = None,
+    imgsz: Annotated[int | None, typer.Option(help="Model input size (long side).")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Frames per inference batch.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch; 0 = all cores.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Prometheus port; 0 = off.")] = None,
@@ -30,7 +32,8 @@ def detector(
     from core.settings import get_settings
 
     overrides = {
-        "detector_device": device, "detector_backend": backend, "detector_batch_size": batch_size,
+        "detector_device": device, "detector_backend": backend, "detector_precision": precision,
+        "detector_imgsz": imgsz, "detector_batch_size": batch_size,
         "detector_threads": threads, "detector_metrics_port": metrics_port,
     }
     settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})

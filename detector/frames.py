@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.messages import Frame, MessageError, decode_frame
+from core.messages import Frame, MessageError
 
 JPEG_EOI = b"\xff\xd9"
 SCALES = (8, 4, 2)
@@ -56,8 +56,3 @@ def decode_jpeg(frame: Frame, imgsz: int) -> DecodedFrame:
         height, width = (side * scale for side in image.shape[:2])
         raise MessageError(f"frame JPEG is about {width}x{height}, its properties say {meta.width}x{meta.height}")
     return DecodedFrame(frame=frame, image=image, scale=scale)
-
-
-def decode_message(properties, event_timestamp_ms: int, payload: bytes, imgsz: int) -> DecodedFrame:
-    """Validate the message contract, then the JPEG itself."""
-    return decode_jpeg(decode_frame(properties, event_timestamp_ms, payload), imgsz)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,10 @@ BACKLOG = Gauge(
     "Broker entries (message batches) on the frames topic after the last one received: the queue backlog.",
 )
 IN_FLIGHT = Gauge("streamscope_detector_in_flight", "Frames received whose detection message is not confirmed yet.")
+MODEL = Info(
+    "streamscope_detector_model",
+    "What the detector runs: backend, precision, image size, threads, device, model and weights hash.",
+)
 STREAMS_TRACKED = Gauge("streamscope_detector_streams_tracked", "Streams with live tracker state.")
 
 

@@ -4,32 +4,32 @@
   dir), and is only ever given absolute paths.
 - Device ``auto``: ``cuda:0`` when torch sees a GPU (half precision there), else the CPU with all cores
   (ultralytics leaves torch at cpu_count-1 threads, which on 2 cores is 1.6x slower).
-- Export backends (ONNX, OpenVINO, TensorRT) are built once and cached in the data directory, keyed by the
-  weights hash, image size, device and precision.
+- Backend ``auto`` on a CPU is OpenVINO INT8 (``detector.backends``: the fastest that keeps the counts);
+  exports (ONNX, OpenVINO fp32/INT8, TensorRT) are built once and cached in the data directory, keyed by the
+  weights hash, image size, device and precision (``detector.exports``).
+- Exports are dynamic, so every backend runs at the frame's aspect (640x384 for 16:9), as torch does.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from core.settings import Settings
+from detector.backends import BACKENDS, Choice, choose
 from detector.classes import ClassFilter
-from detector.weights import Weights, resolve_weights
+from detector.exports import export_dir, exported_model
+from detector.weights import resolve_weights
+
+__all__ = ["BACKENDS", "Choice", "Detector", "FrameResult", "export_dir", "exported_model", "usable_cores"]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = {"torch": None, "onnx": "onnx", "openvino": "openvino", "engine": "engine"}
-# Python packages each export backend needs (ultralytics would try to pip-install them: never offline).
-BACKEND_PACKAGES = {"onnx": ("onnx", "onnxruntime"), "openvino": ("openvino",), "engine": ("tensorrt",)}
 
 
 def prepare_ultralytics(settings: Settings) -> None:
@@ -66,55 +66,6 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def export_dir(weights: Weights, backend: str, imgsz: int, device: str, half: bool, batch: int) -> Path:
-    """Where an export of ``weights`` for these settings is cached."""
-    device_tag = device.replace(":", "")
-    precision = "fp16" if half else "fp32"
-    batch_tag = f"-b{batch}" if backend == "engine" else ""
-    return weights.cache_dir / "exports" / f"{backend}-{imgsz}-{device_tag}-{precision}{batch_tag}"
-
-
-def exported_model(weights: Weights, backend: str, imgsz: int, device: str, half: bool, batch: int) -> Path:
-    """Build an export once (in a temporary folder, renamed into place) and return the file to load."""
-    import importlib.util
-
-    fmt = BACKENDS[backend]
-    missing = [name for name in BACKEND_PACKAGES[backend] if importlib.util.find_spec(name) is None]
-    if missing:
-        raise RuntimeError(f"the {backend} backend needs {', '.join(missing)} installed (pip install {missing[0]})")
-    target = export_dir(weights, backend, imgsz, device, half, batch)
-    artifact = _artifact(target, weights, fmt)
-    if artifact.exists():
-        return artifact
-    from ultralytics import YOLO
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-    try:
-        source = work / weights.path.name
-        shutil.copyfile(weights.path, source)  # ultralytics writes the export next to the weights
-        log.info("exporting %s to %s (imgsz %d, %s, %s); cached in %s", weights.name, backend, imgsz, device,
-                 "fp16" if half else "fp32", target)
-        options = dict(format=fmt, imgsz=imgsz, device=device, dynamic=True, simplify=False, verbose=False)
-        if fmt == "engine":
-            options.update(half=half, batch=batch)
-        YOLO(str(source), task="detect").export(**options)
-        source.unlink()
-        try:
-            work.rename(target)
-        except OSError:  # another process finished the same export first
-            shutil.rmtree(work, ignore_errors=True)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-    return _artifact(target, weights, fmt)
-
-
-def _artifact(folder: Path, weights: Weights, fmt: str) -> Path:
-    stem = weights.path.stem
-    return folder / {"onnx": f"{stem}.onnx", "openvino": f"{stem}_openvino_model", "engine": f"{stem}.engine"}[fmt]
-
-
 @dataclass(frozen=True, slots=True)
 class FrameResult:
     """What the model kept in one frame: boxes normalised to the frame, and pixel boxes for the tracker."""
@@ -135,21 +86,19 @@ class Detector:
         prepare_ultralytics(settings)
         self.weights = resolve_weights(settings)
         self.device = resolve_device(settings.detector_device)
-        self.half = self.device.startswith("cuda")
+        self.choice: Choice = choose(settings.detector_backend, settings.detector_precision, self.device)
+        self.backend, self.precision = self.choice.backend, self.choice.precision
+        self.half = self.precision == "fp16"
         self.threads = settings.detector_threads or usable_cores()
         self.imgsz = settings.detector_imgsz
         self.batch_size = settings.detector_batch_size
         self.forward_batch = self.batch_size if self.half else min(self.batch_size, settings.detector_cpu_batch)
-        self.backend = settings.detector_backend
-        if self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if self.backend == "engine" and not self.half:
-            raise ValueError("the TensorRT backend (engine) needs a CUDA device")
         from ultralytics import YOLO
 
         path = self.weights.path
-        if BACKENDS[self.backend]:
-            path = exported_model(self.weights, self.backend, self.imgsz, self.device, self.half, self.batch_size)
+        if self.backend != "torch":
+            path = exported_model(self.weights, self.backend, self.imgsz, self.device, self.precision,
+                                  self.batch_size)
         started = time.perf_counter()
         self.model = YOLO(str(path), task="detect")
         self.names: dict[int, str] = dict(self.model.names)
@@ -157,8 +106,29 @@ class Detector:
             self.names, settings.detector_confidence, settings.detector_class_confidence, settings.detector_classes
         )
         self.warmup()
-        log.info("loaded %s (%s, %s%s, %d threads) in %.1f s", path.name, self.backend, self.device,
-                 " fp16" if self.half else "", self.threads, time.perf_counter() - started)
+        self.threads = self._runtime_threads()
+        from detector import metrics
+
+        metrics.MODEL.info(self.describe())
+        log.info("detector runs %s: backend %s, precision %s, imgsz %d (at the frame's aspect), %d threads, "
+                 "%d frames per forward pass; loaded in %.1f s", path.name, self.backend, self.precision, self.imgsz,
+                 self.threads, self.forward_batch, time.perf_counter() - started)
+
+    def describe(self) -> dict[str, str]:
+        """What runs, for the start-up log and the Prometheus info metric."""
+        return {"backend": self.backend, "precision": self.precision, "imgsz": str(self.imgsz),
+                "threads": str(self.threads), "device": self.device, "model": self.name,
+                "weights_sha256": self.weights.sha256[:12], "forward_batch": str(self.forward_batch)}
+
+    def _runtime_threads(self) -> int:
+        """The threads the runtime really uses (OpenVINO picks its own: all physical cores in LATENCY mode)."""
+        if self.backend == "openvino":
+            compiled = getattr(getattr(self.model.predictor.model, "backend", None), "ov_compiled_model", None)
+            try:
+                return int(compiled.get_property("INFERENCE_NUM_THREADS")) or self.threads
+            except Exception:
+                return self.threads
+        return self.threads
 
     @property
     def name(self) -> str:

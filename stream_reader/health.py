@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from core import registry
 from core.db.engine import session_scope
-from core.db.models import ReaderSession, Stream, StreamStatus
+from core.db.models import ACTIVE_STATUSES, ReaderSession, Stream, StreamStatus
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,7 @@ class HealthStore:
             else:
                 streams = list(session.scalars(select(Stream).where(Stream.id.in_(stream_ids)).order_by(Stream.id)))
                 if active_only:
-                    active = {StreamStatus.PENDING, StreamStatus.LIVE, StreamStatus.RECONNECTING}
-                    streams = [s for s in streams if s.status in active]
+                    streams = [s for s in streams if s.status in ACTIVE_STATUSES]
             return [StreamTarget(s.id, s.url, s.kind, s.fps, s.status, s.is_live) for s in streams]
 
     def target(self, stream_id: int) -> StreamTarget | None:
@@ -129,7 +128,7 @@ class HealthStore:
                 stream.failed_sessions = 0
             if count_failure:
                 stream.failed_sessions = (stream.failed_sessions or 0) + 1
-                if stream.failed_sessions >= self.settings.max_failed_sessions:
+                if registry.failed_too_often(stream.failed_sessions, self.settings.max_failed_sessions):
                     status = StreamStatus.FAILED
                     reason = f"{stream.failed_sessions} consecutive failed sessions; last: {reason}"
             registry.set_status(session, stream, status, reason[:2000] if reason else None)

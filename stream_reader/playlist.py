@@ -1,4 +1,4 @@
-"""Read an HLS playlist's state: ended (ENDLIST), segment length, and whether it moved (pure parsing + a fetch).
+"""Read an HLS playlist's state: ended (ENDLIST), segment length, and whether it moved (parsing by ``m3u8``, a fetch).
 
 The reader looks at the playlist itself because FFmpeg does not say *why* a read failed: a playlist with
 ``#EXT-X-ENDLIST`` means the broadcast ended (reopening it would replay old segments: duplicates), and a live
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urljoin
+
+import m3u8
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,40 +47,31 @@ class PlaylistError(ValueError):
 
 
 def parse_playlist(text: str, base_url: str = "") -> PlaylistState:
-    """Parse a master or media playlist; URIs are made absolute against ``base_url``."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines or lines[0] != "#EXTM3U":
+    """Parse a master or media playlist (with the ``m3u8`` library); URIs are made absolute against ``base_url``."""
+    if not text.lstrip().startswith("#EXTM3U"):
         raise PlaylistError("not an HLS playlist (no #EXTM3U header)")
-    ended = False
-    target: float | None = None
-    sequence = 0
-    segments: list[str] = []
-    variants: list[Variant] = []
-    pending_variant: dict[str, str] | None = None
-    for line in lines[1:]:
-        if line.startswith("#EXT-X-ENDLIST") or line == "#EXT-X-PLAYLIST-TYPE:VOD":
-            ended = True
-        elif line.startswith("#EXT-X-TARGETDURATION:"):
-            target = _float(line.split(":", 1)[1])
-        elif line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
-            sequence = int(_float(line.split(":", 1)[1]) or 0)
-        elif line.startswith("#EXT-X-STREAM-INF:"):
-            pending_variant = _attributes(line.split(":", 1)[1])
-        elif not line.startswith("#"):
-            uri = urljoin(base_url, line) if base_url else line
-            if pending_variant is not None:
-                variants.append(_variant(uri, pending_variant))
-                pending_variant = None
-            else:
-                segments.append(uri)
+    parsed = m3u8.loads(text, uri=base_url or None)
+
+    def uri(item) -> str:
+        return item.absolute_uri if base_url else item.uri
+
+    variants = tuple(
+        Variant(uri(v), v.stream_info.bandwidth or None, *_resolution(v.stream_info.resolution),
+                v.stream_info.frame_rate)
+        for v in parsed.playlists
+    )
     return PlaylistState(
         is_master=bool(variants),
-        ended=ended,
-        target_duration=target,
-        media_sequence=sequence,
-        segments=tuple(segments),
-        variants=tuple(variants),
+        ended=bool(parsed.is_endlist) or (parsed.playlist_type or "").lower() == "vod",
+        target_duration=float(parsed.target_duration) if parsed.target_duration is not None else None,
+        media_sequence=int(parsed.media_sequence or 0),
+        segments=tuple(uri(segment) for segment in parsed.segments),
+        variants=variants,
     )
+
+
+def _resolution(resolution: tuple[int, int] | None) -> tuple[int | None, int | None]:
+    return resolution if resolution else (None, None)
 
 
 def fetch_playlist(
@@ -96,39 +88,3 @@ def _get(url: str, timeout_s: float, headers: dict[str, str] | None) -> str:
     request = urllib.request.Request(url, headers=dict(headers or {}))
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
         return response.read(2_000_000).decode("utf-8", errors="replace")
-
-
-def _attributes(text: str) -> dict[str, str]:
-    """``KEY=value,KEY="quoted, value"`` into a dict."""
-    result: dict[str, str] = {}
-    key, value, in_quotes, reading_key = "", "", False, True
-    for char in text + ",":
-        if reading_key:
-            if char == "=":
-                reading_key = False
-            elif char != ",":
-                key += char
-        elif char == '"':
-            in_quotes = not in_quotes
-        elif char == "," and not in_quotes:
-            result[key.strip().upper()] = value
-            key, value, reading_key = "", "", True
-        else:
-            value += char
-    return result
-
-
-def _variant(uri: str, attributes: dict[str, str]) -> Variant:
-    width = height = None
-    if "x" in attributes.get("RESOLUTION", ""):
-        w, h = attributes["RESOLUTION"].lower().split("x", 1)
-        width, height = int(_float(w) or 0) or None, int(_float(h) or 0) or None
-    bandwidth = _float(attributes.get("BANDWIDTH", ""))
-    return Variant(uri, int(bandwidth) if bandwidth else None, width, height, _float(attributes.get("FRAME-RATE", "")))
-
-
-def _float(text: str) -> float | None:
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None

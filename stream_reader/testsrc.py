@@ -49,7 +49,10 @@ def scene_image(scene: str, width: int = 1280, height: int = 720) -> Path:
     if scene == "colors":
         return _colors_image(width + PAN, height + PAN)
     # Found without importing ultralytics (and torch with it): seconds saved in every process that streams.
-    return Path(importlib.util.find_spec("ultralytics").origin).parent / "assets" / SCENES[scene]
+    spec = importlib.util.find_spec("ultralytics")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the street scenes are ultralytics' test images: install ultralytics")
+    return Path(spec.origin).parent / "assets" / SCENES[scene]
 
 
 def _colors_image(width: int, height: int) -> Path:
@@ -101,7 +104,16 @@ def ffmpeg_binary() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+class _RecordingServer(http.server.ThreadingHTTPServer):
+    """Serves the stream's files and records the User-Agent of each request, per file type."""
+
+    allow_reuse_address = True
+    user_agents: set[tuple[str, str]]
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    server: _RecordingServer
+
     def log_message(self, format: str, *args) -> None:
         pass
 
@@ -199,7 +211,8 @@ class LiveHLSSource:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             if self._producer.poll() is not None:
-                raise RuntimeError(f"ffmpeg exited: {self._producer.stderr.read().decode(errors='replace')[-500:]}")
+                error = self._producer.stderr.read() if self._producer.stderr else b""
+                raise RuntimeError(f"ffmpeg exited: {error.decode(errors='replace')[-500:]}")
             if playlist.exists() and playlist.read_text().count("#EXTINF") >= 2:
                 return
             time.sleep(0.1)
@@ -231,8 +244,7 @@ class LiveHLSSource:
         if self._server is not None:
             return
         handler = functools.partial(_QuietHandler, directory=str(self.directory))
-        http.server.ThreadingHTTPServer.allow_reuse_address = True
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port or self._requested_port), handler)
+        self._server = _RecordingServer(("127.0.0.1", self.port or self._requested_port), handler)
         self._server.user_agents = self.user_agents
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="hls-http", daemon=True).start()

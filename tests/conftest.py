@@ -30,7 +30,10 @@ def free_port() -> int:
 
 def runtime_settings(data_dir: Path, **overrides) -> Settings:
     """Settings for an embedded runtime under ``data_dir`` (external URLs from the environment are ignored)."""
-    values = dict(data_dir=data_dir, embedded_pulsar_port=free_port(), database_url="", pulsar_url="")
+    # Test streams are served from 127.0.0.1: local sources are allowed explicitly here (the default refuses
+    # them); tests of the source policy build settings or policies with allow_local_sources=False.
+    values = dict(data_dir=data_dir, embedded_pulsar_port=free_port(), database_url="", pulsar_url="",
+                  allow_local_sources=True)
     values.update(overrides)
     return Settings(**values)
 
@@ -40,9 +43,11 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Embedded Postgres + pulsar-lite for the whole test session, migrated to head."""
     settings = runtime_settings(tmp_path_factory.mktemp("runtime") / "data")
     embedded.up(settings)
-    previous = {k: os.environ.get(k) for k in ("STREAMSCOPE_DATA_DIR", "STREAMSCOPE_EMBEDDED_PULSAR_PORT")}
+    previous = {k: os.environ.get(k) for k in ("STREAMSCOPE_DATA_DIR", "STREAMSCOPE_EMBEDDED_PULSAR_PORT",
+                                                "STREAMSCOPE_ALLOW_LOCAL_SOURCES")}
     # Code that builds its own Settings() (CLIs, subprocesses) sees the same runtime.
     os.environ["STREAMSCOPE_DATA_DIR"] = str(settings.data_dir)
+    os.environ["STREAMSCOPE_ALLOW_LOCAL_SOURCES"] = "true"
     os.environ["STREAMSCOPE_EMBEDDED_PULSAR_PORT"] = str(settings.embedded_pulsar_port)
     get_settings.cache_clear()
     yield settings

@@ -36,7 +36,7 @@ def test_up_add_list_down_up_list(cli) -> None:
         assert "postgres" in up.stdout and "running" in up.stdout
         # Quiet by default: the first start migrates, and Alembic's INFO lines stay out of the console.
         assert "alembic" not in up.stderr + up.stdout, up.stderr
-        added = cli("streams", "add", source.url, "--name", "x", "--json")
+        added = cli("streams", "add", source.url, "--allow-local", "--name", "x", "--json")
         stream = json.loads(added.stdout)
         assert (stream["name"], stream["kind"], stream["is_live"]) == ("x", "hls", True)
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from core import registry
 from core.db.models import Stream, StreamStatus
+from core.source_policy import SourcePolicy
 from stream_reader.testsrc import LiveHLSSource
 from tests.conftest import free_port
 from tests.test_stream_urls import REFUSED
@@ -18,12 +19,15 @@ def live_source():
         yield source
 
 
+LOCAL = SourcePolicy(allow_local=True)  # the live source is on 127.0.0.1
+
+
 def count_streams(session) -> int:
     return session.scalar(select(func.count()).select_from(Stream))
 
 
 def test_register_resolves_a_live_hls_stream_and_round_trips(db_session, clean_tables, live_source) -> None:
-    stream = registry.register(db_session, live_source.url, name="bus cam", fps=2)
+    stream = registry.register(db_session, live_source.url, name="bus cam", fps=2, policy=LOCAL)
     db_session.commit()
     assert stream.canonical_id == f"hls:{live_source.url}"
     assert stream.is_live is True
@@ -39,7 +43,7 @@ def test_register_resolves_a_live_hls_stream_and_round_trips(db_session, clean_t
     assert [s.name for s in registry.active_streams(db_session)] == ["renamed"]
 
     with pytest.raises(registry.DuplicateStream, match="already registered"):
-        registry.register(db_session, live_source.url + "#again", check=False)
+        registry.register(db_session, live_source.url + "#again", check=False, policy=LOCAL)
     registry.remove(db_session, stream.id)
     db_session.commit()
     assert count_streams(db_session) == 0
@@ -60,10 +64,10 @@ def test_refused_inputs_write_nothing(db_session, clean_tables, raw: str, reason
 def test_unreachable_and_non_video_urls_are_refused_with_the_cause(db_session, clean_tables, tmp_path) -> None:
     dead = f"http://127.0.0.1:{free_port()}/live.m3u8"
     with pytest.raises(registry.InvalidInput, match="cannot read this stream") as refused:
-        registry.register(db_session, dead, timeout_s=5)
+        registry.register(db_session, dead, timeout_s=5, policy=LOCAL)
     assert "refused" in refused.value.reason.lower() or "connect" in refused.value.reason.lower()
     with pytest.raises(registry.InvalidInput, match="no such file"):
-        registry.register(db_session, f"file://{tmp_path}/missing.mp4")
+        registry.register(db_session, f"file://{tmp_path}/missing.mp4", policy=LOCAL)
     db_session.rollback()
     assert count_streams(db_session) == 0
 

@@ -16,6 +16,7 @@ from api.cache import objects_key
 from api.deps import engine_for, now_dep, session_dep, settings_dep
 from api.errors import ApiError, responses
 from api.logic import normalise_objects, object_items, series_items, series_range, window_start
+from api.params import DEFAULT_WINDOW
 from api.schemas import Bucket, ObjectsResponse, SeriesResponse, Window
 from core.settings import Settings
 
@@ -33,8 +34,11 @@ IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 def compute_objects(settings: Settings, window: Window, now: datetime) -> bytes:
-    with engine_for(settings).connect() as conn:
-        rows = queries.overall_objects(conn, settings.api_marts_schema, window_start(now, window.hours), now)
+    try:
+        with engine_for(settings).connect() as conn:
+            rows = queries.overall_objects(conn, settings.api_marts_schema, window_start(now, window.hours), now)
+    except queries.MartsMissing:
+        return ObjectsResponse(window=window, items=[], analytics_built=False).model_dump_json().encode()
     return ObjectsResponse(window=window, items=object_items(rows)).model_dump_json().encode()
 
 
@@ -42,7 +46,7 @@ def compute_objects(settings: Settings, window: Window, now: datetime) -> bytes:
             responses=responses(422, 503))
 async def objects(
     request: Request,
-    window: Window = Window.H24,
+    window: Window = DEFAULT_WINDOW,
     settings: Settings = Depends(settings_dep),
     now: datetime = Depends(now_dep),
 ) -> Response:
@@ -68,6 +72,9 @@ def stream_objects(
     classes = normalise_objects(object) if object else None
     if queries.get_stream(session, stream_id) is None:
         raise ApiError(404, f"no stream with id {stream_id}")
-    rows = queries.series(session, settings.api_marts_schema, stream_id, begin, finish,
-                          bucket is Bucket.MINUTE, classes)
+    try:
+        rows = queries.series(session, settings.api_marts_schema, stream_id, begin, finish,
+                              bucket is Bucket.MINUTE, classes)
+    except queries.MartsMissing:
+        return SeriesResponse(bucket=bucket, series=[], analytics_built=False)
     return SeriesResponse(bucket=bucket, series=series_items(rows))

@@ -17,6 +17,7 @@ from api.cache import rankings_key
 from api.deps import engine_for, now_dep, settings_dep
 from api.errors import responses
 from api.logic import normalise_objects, ranking_items, window_start
+from api.params import DEFAULT_WINDOW, RANKINGS_LIMIT, RANKINGS_LIMIT_MAX, RANKINGS_LIMIT_MIN
 from api.schemas import RankingsResponse, StreamOut, Window
 from core.settings import Settings
 
@@ -24,9 +25,13 @@ router = APIRouter(tags=["rankings"])
 
 
 def compute_rankings(settings: Settings, objects: list[str], window: Window, limit: int, now: datetime) -> bytes:
-    with engine_for(settings).connect() as conn:
-        rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
-                                settings.api_min_frames, limit)
+    try:
+        with engine_for(settings).connect() as conn:
+            rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
+                                    settings.api_min_frames, limit)
+    except queries.MartsMissing:
+        return RankingsResponse(objects=objects, window=window, items=[],
+                                analytics_built=False).model_dump_json().encode()
     items = ranking_items(rows, objects, lambda row: StreamOut(**queries.stream_dict(row)))
     return RankingsResponse(objects=objects, window=window, items=items).model_dump_json().encode()
 
@@ -36,8 +41,8 @@ def compute_rankings(settings: Settings, objects: list[str], window: Window, lim
 async def rankings(
     request: Request,
     object: Annotated[list[str], Query(min_length=1, description="A class, e.g. person or traffic light; repeatable.")],
-    window: Window = Window.H24,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    window: Window = DEFAULT_WINDOW,
+    limit: Annotated[int, Query(ge=RANKINGS_LIMIT_MIN, le=RANKINGS_LIMIT_MAX)] = RANKINGS_LIMIT,
     settings: Settings = Depends(settings_dep),
     now: datetime = Depends(now_dep),
 ) -> Response:

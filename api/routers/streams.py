@@ -22,6 +22,7 @@ from core import registry
 from core.db.models import StreamStatus
 from core.registry import Prober
 from core.settings import Settings
+from core.source_policy import SourcePolicy
 
 router = APIRouter(prefix="/streams", tags=["streams"])
 StreamId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The stream's id.")]
@@ -65,9 +66,14 @@ def get_stream(
 ) -> StreamDetail:
     data = stream_or_404(session, stream_id)
     health = queries.latest_health(session, stream_id)
-    top = queries.top_objects(session, settings.api_marts_schema, stream_id, now - timedelta(hours=24), now)
+    try:
+        top = queries.top_objects(session, settings.api_marts_schema, stream_id, now - timedelta(hours=24), now)
+        built = True
+    except queries.MartsMissing:
+        top, built = [], False
     return StreamDetail(
         **data,
+        analytics_built=built,
         health=HealthOut(**health) if health else None,
         top_objects=[ObjectFigures(object=r.object_class, mean_per_frame=r.mean_per_frame,
                                    max_per_frame=r.max_per_frame, unique_objects=r.unique_objects) for r in top],
@@ -75,7 +81,7 @@ def get_stream(
 
 
 @router.post("", response_model=StreamOut, status_code=201, dependencies=WRITE, summary="Register a stream",
-             responses=responses(401, 409, 422, 503))
+             responses=responses(401, 409, 413, 415, 422, 429, 503))
 def create_stream(
     body: StreamCreate,
     request: Request,
@@ -86,7 +92,7 @@ def create_stream(
 ) -> StreamOut:
     stream = registry.register(
         session, body.url, name=body.name, fps=body.fps, default_fps=settings.default_fps, check=body.check,
-        timeout_s=settings.resolve_timeout_s, prober=prober,
+        timeout_s=settings.resolve_timeout_s, prober=prober, policy=SourcePolicy.from_settings(settings),
     )
     session.commit()
     forget_cached(request)
@@ -95,7 +101,7 @@ def create_stream(
 
 
 @router.patch("/{stream_id}", response_model=StreamOut, dependencies=WRITE, summary="Pause, resume, rename, set fps",
-              responses=responses(401, 404, 422, 503))
+              responses=responses(401, 404, 413, 415, 422, 429, 503))
 def patch_stream(
     stream_id: StreamId,
     body: StreamPatch,
@@ -116,7 +122,8 @@ def patch_stream(
 
 
 @router.delete("/{stream_id}", status_code=204, response_class=Response, dependencies=WRITE,
-               summary="Remove a stream and its statistics", responses=responses(401, 404, 422, 503))
+               summary="Remove a stream and its statistics",
+               responses=responses(401, 404, 413, 422, 429, 503))
 def delete_stream(stream_id: StreamId, request: Request, session: Session = Depends(session_dep)) -> Response:
     registry.remove(session, stream_id)
     session.commit()

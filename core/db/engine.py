@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.embedded import database_url
+from core.runtime import database_url
 from core.settings import Settings, get_settings
 
 _engines: dict[str, Engine] = {}

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def alembic_config(settings: Settings) -> Config:
     from core.db.engine import sqlalchemy_url
-    from core.embedded import database_url
+    from core.runtime import database_url
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -48,6 +48,11 @@ class StreamStatus(StrEnum):
     PAUSED = "paused"  # paused by a person; readers skip it
 
 
+# The statuses a reader should open (neither paused, ended nor failed). StrEnum members hash like their values,
+# so ``"live" in ACTIVE_STATUSES`` holds too.
+ACTIVE_STATUSES = frozenset({StreamStatus.PENDING, StreamStatus.LIVE, StreamStatus.RECONNECTING})
+
+
 class SourceKind(StrEnum):
     YOUTUBE = "youtube"
     HLS = "hls"

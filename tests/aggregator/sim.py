@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator.pipeline import Aggregator, Loaded, StoreUnavailable
 from aggregator.ranges import IntRanges
-from aggregator.windows import Flush, OpenWindow, SessionKey, WindowMachine, session_keys
+from aggregator.rows import Flush, OpenWindow, SessionKey
+from aggregator.snapshot import session_keys
+from aggregator.windows import WindowMachine
 from core.messages import Detection, DetectionMessage, encode_detections
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ import pytest
 
 from aggregator.pipeline import Aggregator
 from aggregator.ranges import IntRanges
-from aggregator.windows import FrameWindowRow, ObjectStatRow, WindowMachine
+from aggregator.rows import FrameWindowRow, ObjectStatRow
+from aggregator.windows import WindowMachine
 from tests.aggregator.sim import T0, T0_MS, Log, MemoryStore, message, new_aggregator, payload
 
 W = timedelta(seconds=10)
@@ -53,7 +54,8 @@ def test_known_messages_give_exact_rows() -> None:
     (snapshot,) = out.snapshots
     assert (snapshot.window_start, snapshot.version, snapshot.state["messages"]) == (T0 + W, 1, 2)
     assert snapshot.state["models"]["m1"]["seqs"] == {"a": [[4, 5]]}
-    assert snapshot.state["models"]["m1"]["classes"] == {"person": [0, 2, 1, 2, 2, [["a", 3], ["a", 5]]]}
+    assert snapshot.state["models"]["m1"]["classes"] == {
+        "person": {"id": 0, "detections": 2, "frames": 1, "max": 2, "min": 2, "tracks": [["a", 3], ["a", 5]]}}
     assert out.discard == []
     assert out.sessions[(1, "a", "m1")] == IntRanges([(0, 3)])
     assert sorted((t.object_class, t.track_id) for t in out.tracks) == [

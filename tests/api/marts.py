@@ -1,7 +1,7 @@
 """The two dbt marts the API reads, made with plain SQL for tests and benchmarks.
 
 This DDL must match the dbt models (dbt_analytics/models/marts: stream_hours, object_counts) column for
-column, as contracts/MARTS.md describes them; the API recomputes every mean from detections and frames,
+column, as their _marts.yml describes them; the API recomputes every mean from detections and frames,
 so integer or numeric column types from dbt work as well.
 """
 

@@ -124,3 +124,18 @@ def test_cached_answers_equal_fresh_ones_and_keep_cors(client) -> None:
     assert second.headers["access-control-allow-origin"] == "http://localhost:5173"
     objects = client.get("/api/objects")
     assert client.get("/api/objects").content == objects.content and cache.hits == hits + 2
+
+
+def test_fast_path_defaults_are_the_endpoints() -> None:
+    """The fast path's defaults and bounds come from api.params, which the routers declare: the OpenAPI
+    document (read from the routers) says the same, so a default changed in one place changes both."""
+    from api.openapi import document
+    from api.params import DEFAULT_WINDOW, RANKINGS_LIMIT, RANKINGS_LIMIT_MAX, RANKINGS_LIMIT_MIN
+
+    declared = {p["name"]: p["schema"] for p in document()["paths"]["/api/rankings"]["get"]["parameters"]}
+    assert declared["limit"] == {"default": RANKINGS_LIMIT, "maximum": RANKINGS_LIMIT_MAX,
+                                 "minimum": RANKINGS_LIMIT_MIN, "title": "Limit", "type": "integer"}
+    assert declared["window"]["default"] == DEFAULT_WINDOW.value
+    assert key_for("/api/rankings", b"object=person") == rankings_key(["person"], DEFAULT_WINDOW.value,
+                                                                     RANKINGS_LIMIT)
+    assert key_for("/api/rankings", f"object=person&limit={RANKINGS_LIMIT_MAX + 1}".encode()) is None

@@ -12,7 +12,10 @@ def ids(items) -> list[int]:
 
 
 def test_health_reports_the_database_and_version(client) -> None:
-    assert client.get("/api/health").json() == {"status": "ok", "database": True, "version": "0.1.0"}
+    health = client.get("/api/health").json()
+    assert {k: health[k] for k in ("status", "database", "version", "analytics_built", "reasons")} == {
+        "status": "ok", "database": True, "version": "0.1.0", "analytics_built": True, "reasons": []}
+    assert [(m["name"], m["exists"]) for m in health["marts"]] == [("stream_hours", True), ("object_counts", True)]
 
 
 def test_streams_list_filters_by_status_and_text_and_pages(client) -> None:
@@ -163,7 +166,7 @@ def test_minute_series_from_the_windows_and_a_class_filter(client, base) -> None
     assert [(s["object"], len(s["points"])) for s in only["series"]] == [("traffic light", 3), ("giraffe", 3)]
     # A naive "to" is UTC; an older range than the data is empty.
     old = client.get("/api/streams/1/objects", params={"from": "2020-01-01T00:00:00", "to": "2020-01-02T00:00:00"})
-    assert old.json() == {"bucket": "hour", "series": []}
+    assert old.json() == {"bucket": "hour", "series": [], "analytics_built": True}
 
 
 @pytest.mark.parametrize("params", [

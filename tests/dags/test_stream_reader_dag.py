@@ -11,6 +11,7 @@ from core import registry
 from core.broker import subscribe
 from core.db.engine import session_scope
 from core.settings import get_settings
+from core.source_policy import SourcePolicy
 from stream_reader.testsrc import LiveHLSSource
 
 DURATION_S = 6
@@ -42,15 +43,19 @@ def frame_keys(consumer, expected: set[str], timeout_s: float = 20.0) -> dict[st
     return counts
 
 
+LOCAL = SourcePolicy(allow_local=True)  # the test streams are on 127.0.0.1
+
+
 def test_one_reader_task_per_active_stream_frames_reach_the_topic(
     runtime, clean_tables, dagbag, frames_topic
 ):
     with LiveHLSSource("bus", width=320, height=180, fps=15) as bus, \
             LiveHLSSource("zidane", width=320, height=180, fps=15) as zidane:
         with session_scope(runtime) as session:
-            ids = [registry.register(session, source.url, name=source.scene, fps=2.0, check=False).id
+            ids = [registry.register(session, source.url, name=source.scene, fps=2.0, check=False, policy=LOCAL).id
                    for source in (bus, zidane)]
-            paused = registry.register(session, "http://127.0.0.1:9/paused.m3u8", name="paused", check=False).id
+            paused = registry.register(session, "http://127.0.0.1:9/paused.m3u8", name="paused", check=False,
+                                       policy=LOCAL).id
             registry.pause(session, paused)
         consumer = subscribe(runtime.model_copy(update={"frames_topic": frames_topic}), frames_topic, "dag-test")
         try:

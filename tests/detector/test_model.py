@@ -95,7 +95,7 @@ def test_onnx_export_is_built_once_and_cached_by_hash_size_and_device(detector, 
     settings = Settings(data_dir=detector.weights.path.parents[2], detector_device="cpu", detector_backend="onnx",
                         detector_imgsz=320)
     onnx = Detector(settings)
-    folder = export_dir(onnx.weights, "onnx", 320, "cpu", False, settings.detector_batch_size)
+    folder = export_dir(onnx.weights, "onnx", 320, "cpu", "fp32", settings.detector_batch_size)
     artifact = folder / "yolo11n.onnx"
     assert artifact.is_file() and folder.is_relative_to(settings.models_dir)
     assert folder.name == "onnx-320-cpu-fp32" and onnx.weights.sha256[:12] in str(folder)

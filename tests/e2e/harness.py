@@ -42,6 +42,7 @@ class Pipeline:
             "STREAMSCOPE_DETECTOR_METRICS_PORT": "0",
             "STREAMSCOPE_AGGREGATOR_METRICS_PORT": "0",
             "STREAMSCOPE_DETECTOR_SNAPSHOT_INTERVAL_S": "2",
+            "STREAMSCOPE_ALLOW_LOCAL_SOURCES": "true",  # the test streams are on 127.0.0.1
             **self.overrides,
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from core.broker import close_clients, create_producer, send, subscribe
 from core.db.engine import dispose_engines, session_scope
 from core.messages import FrameMeta, decode_frame, encode_frame
 from core.registry import register
+from core.source_policy import SourcePolicy
 from stream_reader.testsrc import KNOWN_PEOPLE, LiveHLSSource
 from tests.conftest import free_port, runtime_settings
 from tests.e2e.harness import Pipeline, get_json, query, wait_until
@@ -28,7 +29,8 @@ FPS = 2
 
 def add_stream(settings, url: str, name: str) -> int:
     with session_scope(settings) as session:
-        stream = register(session, url, name=name, fps=FPS, check=False)
+        # The test streams are on 127.0.0.1: allowed explicitly (the harness sets it for the reader too).
+        stream = register(session, url, name=name, fps=FPS, check=False, policy=SourcePolicy(allow_local=True))
         return stream.id
 
 

@@ -43,6 +43,16 @@ def require(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(runtime, marts):
+    yield from _serve(runtime, marts, MARTS_SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def server_without_marts(runtime, marts):
+    """A fresh install in its first minutes: streams and windows exist, the first dbt build has not run."""
+    yield from _serve(runtime, marts, "marts_not_built_yet")
+
+
+def _serve(runtime, marts, schema: str):
     require((DIST / "index.html").is_file(), "frontend/dist is not built (make frontend)")
     require(CHROMIUM.is_file(), "Debian's chromium is not installed (make chromium)")
     now = datetime.now(UTC)
@@ -50,7 +60,7 @@ def server(runtime, marts):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMSCOPE_DATA_DIR": str(runtime.data_dir),
            "STREAMSCOPE_DATABASE_URL": "", "STREAMSCOPE_API_TOKENS": json.dumps([TOKEN]),
-           "STREAMSCOPE_API_MARTS_SCHEMA": MARTS_SCHEMA, "STREAMSCOPE_API_STATIC_DIR": str(DIST)}
+           "STREAMSCOPE_API_MARTS_SCHEMA": schema, "STREAMSCOPE_API_STATIC_DIR": str(DIST)}
     process = subprocess.Popen([sys.executable, "-m", "core.cli", "api", "--port", str(port)], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
@@ -221,3 +231,29 @@ def test_unticked_check_registers_without_probing(page) -> None:
         page.get_by_test_id("register-submit").click()
     assert sent.value.post_data_json.get("check") is False
     expect(page.get_by_test_id("register-success")).to_be_visible()
+
+
+def test_a_fresh_install_without_marts_shows_no_error_and_passes_the_csp(browser, server_without_marts) -> None:
+    """Issue 22: before the first dbt build the UI says the statistics are being prepared; no error, no CSP
+    violation (the server sends a policy without 'unsafe-inline')."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=server_without_marts, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    answer = page.goto("/")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    page.goto("/?object=person")
+    expect(page.get_by_test_id("analytics-not-built")).to_be_visible()
+    page.goto("/objects")
+    expect(page.get_by_test_id("analytics-not-built")).to_be_visible()
+    page.goto("/streams")
+    expect(page.get_by_test_id("streams-list")).to_be_visible()
+    page.goto("/streams/1")
+    expect(page.get_by_test_id("stream-health")).to_be_visible()
+    assert page.get_by_role("alert").count() == 0, page.get_by_role("alert").all_inner_texts()
+    shot(page, "fresh-install-no-marts")
+    context.close()
+    assert problems == [], problems

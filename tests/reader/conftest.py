@@ -17,6 +17,7 @@ from core.db.engine import session_scope
 from core.db.models import ReaderSession, Stream
 from core.messages import Frame, decode_frame
 from core.settings import Settings
+from core.source_policy import SourcePolicy
 from stream_reader.runner import ReaderRunner, StreamSummary
 
 
@@ -39,7 +40,8 @@ def reader_settings(settings: Settings, unique_topic: str, clean_tables) -> Sett
 
 def add_stream(settings: Settings, url: str, fps: float, name: str | None = None) -> int:
     with session_scope(settings) as session:
-        return registry.register(session, url, name=name, fps=fps, check=False).id
+        return registry.register(session, url, name=name, fps=fps, check=False,
+                                 policy=SourcePolicy(allow_local=True)).id  # test streams are on 127.0.0.1
 
 
 def stream_row(settings: Settings, stream_id: int) -> Stream | None:

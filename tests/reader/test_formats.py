@@ -10,8 +10,11 @@ import pytest
 
 from core.db.models import SourceKind
 from core.probe import StreamUnreachable
+from core.source_policy import SourcePolicy
 from stream_reader.formats import NoUsableFormat, is_live, live_status, select_format
 from stream_reader.resolve import resolve
+
+LOCAL = SourcePolicy(allow_local=True)  # these URLs are on 127.0.0.1 on purpose
 
 LIVE_INFO = json.loads((Path(__file__).parent / "data" / "youtube_live_info.json").read_text())
 
@@ -86,7 +89,7 @@ def test_resolve_re_asks_yt_dlp_every_time_and_maps_its_answer(info) -> None:
 
     url = "https://www.youtube.com/watch?v=jfKfPfyJRdk"
     for _ in range(2):
-        source = resolve(url, SourceKind.YOUTUBE, max_height=720, timeout_s=7, extract=fake_extract)
+        source = resolve(url, SourceKind.YOUTUBE, max_height=720, timeout_s=7, extract=fake_extract, policy=LOCAL)
     assert calls == [(url, 7), (url, 7)]
     assert (source.is_live, source.live_status, source.via, source.title) == (True, "is_live", "yt-dlp", info["title"])
     assert source.is_hls and source.format.format_id == "95" and source.headers["Accept-Language"]
@@ -99,14 +102,18 @@ def test_resolve_opens_unrecognised_http_urls_directly_but_never_hides_network_e
     def refused(url: str, timeout_s: float) -> dict:
         raise StreamUnreachable("Unable to download webpage: Connection refused")
 
-    direct = resolve("http://127.0.0.1:9/cam.ts", SourceKind.HTTP, max_height=720, timeout_s=1, extract=unsupported)
+    direct = resolve("http://127.0.0.1:9/cam.ts", SourceKind.HTTP, max_height=720, timeout_s=1, extract=unsupported,
+                     policy=LOCAL)
     assert (direct.url, direct.via, direct.is_live) == ("http://127.0.0.1:9/cam.ts", "direct", None)
     with pytest.raises(StreamUnreachable, match="refused"):
-        resolve("http://127.0.0.1:9/live.m3u8", SourceKind.HLS, max_height=720, timeout_s=1, extract=refused)
+        resolve("http://127.0.0.1:9/live.m3u8", SourceKind.HLS, max_height=720, timeout_s=1, extract=refused,
+                policy=LOCAL)
     with pytest.raises(StreamUnreachable):
         resolve("https://www.youtube.com/watch?v=jfKfPfyJRdk", SourceKind.YOUTUBE, max_height=720, timeout_s=1,
-                extract=unsupported)
-    rtsp = resolve("rtsp://127.0.0.1:8554/cam", SourceKind.RTSP, max_height=720, timeout_s=1, extract=refused)
+                extract=unsupported, policy=LOCAL)
+    rtsp = resolve("rtsp://127.0.0.1:8554/cam", SourceKind.RTSP, max_height=720, timeout_s=1, extract=refused,
+                   policy=LOCAL)
     assert (rtsp.via, rtsp.is_live) == ("direct", True)
-    local = resolve("file:///tmp/a%20b.mp4", SourceKind.FILE, max_height=720, timeout_s=1, extract=refused)
+    local = resolve("file:///tmp/a%20b.mp4", SourceKind.FILE, max_height=720, timeout_s=1, extract=refused,
+                    policy=LOCAL)
     assert (local.url, local.is_live) == ("/tmp/a b.mp4", False)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream_reader.sampling import Backoff, CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
+from core.backoff import Backoff
+from stream_reader.sampling import CaptureClock, KeyframeGate, SampleSchedule, burst_seconds
 
 
 def simulate_hls(fps: float, seconds: int, *, source_fps: int = 30, segment: float = 1.0, decode_s: float = 0.002):

@@ -1,5 +1,12 @@
-// Types mirror /work/contracts/API.md (streamscope HTTP API v1).
+// The API's types, named for the UI. They are aliases of the types openapi-typescript generates from the
+// app's OpenAPI document (schema.d.ts, from openapi.json: `npm run gen:api`); `npm test` fails when either
+// file no longer matches the app, so a schema change shows up here as a type error.
+import type { components } from "./schema";
 
+type Schemas = components["schemas"];
+
+export type StreamStatus = Schemas["StreamStatus"];
+// Every status once, in display order; the `satisfies` lines fail to compile when the API's set changes.
 export const STREAM_STATUSES = [
   "pending",
   "live",
@@ -7,135 +14,33 @@ export const STREAM_STATUSES = [
   "ended",
   "failed",
   "paused",
-] as const;
-export type StreamStatus = (typeof STREAM_STATUSES)[number];
+] as const satisfies readonly StreamStatus[];
+type MissingStatus = Exclude<StreamStatus, (typeof STREAM_STATUSES)[number]>;
+const _everyStatus: MissingStatus extends never ? true : MissingStatus = true;
+void _everyStatus;
 
-export type SourceKind = "youtube" | "hls" | "http" | "rtsp" | "file";
+export type RankingWindow = Schemas["Window"];
+export const WINDOWS = ["1h", "6h", "24h", "7d"] as const satisfies readonly RankingWindow[];
+type MissingWindow = Exclude<RankingWindow, (typeof WINDOWS)[number]>;
+const _everyWindow: MissingWindow extends never ? true : MissingWindow = true;
+void _everyWindow;
 
-export interface Stream {
-  id: number;
-  canonical_id: string;
-  url: string;
-  kind: SourceKind;
-  name: string | null;
-  title: string | null;
-  channel: string | null;
-  is_live: boolean | null;
-  fps: number;
-  status: StreamStatus;
-  status_reason: string | null;
-  created_at: string;
-  last_frame_at: string | null;
-  snapshot_url: string | null;
-}
+export type SourceKind = Schemas["SourceKind"];
+export type Bucket = Schemas["Bucket"];
 
-export interface Health {
-  session_id: string;
-  started_at: string;
-  startup_seconds: number | null;
-  frames_read: number;
-  frames_published: number;
-  stalls: number;
-  reconnects: number;
-  width: number | null;
-  height: number | null;
-  source_fps: number | null;
-  bitrate: number | null;
-  last_frame_at: string | null;
-  last_error: string | null;
-}
-
-export interface TopObject {
-  object: string;
-  mean_per_frame: number;
-  max_per_frame: number;
-  unique_objects: number;
-}
-
-export interface StreamDetail extends Stream {
-  health: Health | null;
-  top_objects: TopObject[];
-}
-
-export interface StreamList {
-  items: Stream[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface ObjectSummary {
-  object: string;
-  rank: number;
-  mean_per_frame: number;
-  streams: number;
-  frames: number;
-}
-
-export interface ObjectList {
-  items: ObjectSummary[];
-}
-
-export const WINDOWS = ["1h", "6h", "24h", "7d"] as const;
-export type RankingWindow = (typeof WINDOWS)[number];
-
-export interface PerObject {
-  object: string;
-  mean_per_frame: number;
-  max_per_frame: number;
-  unique_objects: number;
-}
-
-export interface RankingItem {
-  rank: number;
-  stream: Stream;
-  score: number;
-  frames: number;
-  minutes_observed: number;
-  per_object: PerObject[];
-}
-
-export interface Rankings {
-  objects: string[];
-  window: RankingWindow;
-  items: RankingItem[];
-}
-
-export type Bucket = "minute" | "hour";
-
-export interface SeriesPoint {
-  t: string;
-  mean_per_frame: number;
-  max_per_frame: number;
-  unique_objects: number;
-  frames: number;
-}
-
-export interface ObjectSeries {
-  object: string;
-  points: SeriesPoint[];
-}
-
-export interface StreamObjects {
-  bucket: Bucket;
-  series: ObjectSeries[];
-}
-
-export interface NewStream {
-  url: string;
-  name?: string;
-  fps?: number;
-  check?: boolean;
-}
-
-export interface StreamPatch {
-  paused?: boolean;
-  fps?: number;
-  name?: string;
-}
-
-export interface ApiHealth {
-  status: string;
-  database: boolean;
-  version: string;
-}
+export type Stream = Schemas["StreamOut"];
+export type Health = Schemas["HealthOut"];
+export type TopObject = Schemas["ObjectFigures"];
+export type PerObject = Schemas["ObjectFigures"];
+export type StreamDetail = Schemas["StreamDetail"];
+export type StreamList = Schemas["StreamPage"];
+export type ObjectSummary = Schemas["ObjectRank"];
+export type ObjectList = Schemas["ObjectsResponse"];
+export type RankingItem = Schemas["RankingItem"];
+export type Rankings = Schemas["RankingsResponse"];
+export type SeriesPoint = Schemas["SeriesPoint"];
+export type ObjectSeries = Schemas["Series"];
+export type StreamObjects = Schemas["SeriesResponse"];
+export type NewStream = Schemas["StreamCreate"];
+export type StreamPatch = Schemas["StreamPatch"];
+export type ApiHealth = Schemas["ServiceHealth"];

@@ -46,6 +46,10 @@ export function ObjectsPage() {
         <ErrorMessage title="Could not load the classes" error={objects.error} onRetry={objects.reload} />
       ) : !objects.data ? (
         <Loading label="Loading classes…" />
+      ) : objects.data.analytics_built === false ? (
+        <Empty title="The statistics are being prepared" testId="analytics-not-built">
+          Classes appear a few minutes after the first streams are read.
+        </Empty>
       ) : all.length === 0 ? (
         <Empty title="No objects detected yet">Register a stream on the Streams page; its detections appear here.</Empty>
       ) : items.length === 0 ? (

@@ -34,6 +34,16 @@ const RANKINGS: Rankings = {
 };
 
 describe("RankingsPage", () => {
+  it("says the rankings are being prepared before the first dbt build, not an error", async () => {
+    stubFetch({
+      "GET /api/objects": { json: { window: "24h", items: [], analytics_built: false } },
+      "GET /api/rankings": { json: { objects: ["person"], window: "24h", items: [], analytics_built: false } },
+    });
+    renderApp("/?object=person");
+    expect(await screen.findByTestId("analytics-not-built")).toHaveTextContent("being prepared");
+    expect(screen.queryByTestId("error")).not.toBeInTheDocument();
+  });
+
   it("loads rankings for the classes in the URL with one request and renders cards", async () => {
     const api = stubFetch({ "GET /api/objects": { json: OBJECTS }, "GET /api/rankings": { json: RANKINGS } });
     renderApp("/?object=person&object=traffic%20light&window=24h");

@@ -116,14 +116,21 @@ export function RankingsPage() {
           </div>
         </Loading>
       ) : (
-        <RankingResults items={rankings.data.items} objects={objects} window={window} updating={rankings.loading} />
+        <RankingResults items={rankings.data.items} objects={objects} window={window} updating={rankings.loading} notBuilt={rankings.data.analytics_built === false} />
       )}
     </section>
   );
 }
 
-function RankingResults({ items, objects, window, updating }: { items: RankingItem[]; objects: string[]; window: string; updating: boolean }) {
+function RankingResults({ items, objects, window, updating, notBuilt }: { items: RankingItem[]; objects: string[]; window: string; updating: boolean; notBuilt: boolean }) {
   const what = listObjects(objects);
+  if (notBuilt) {
+    return (
+      <Empty title="The rankings are being prepared" testId="analytics-not-built">
+        Statistics appear a few minutes after the first streams are read. This page updates by itself.
+      </Empty>
+    );
+  }
   return (
     <div aria-busy={updating}>
       <p className="mb-3 text-sm text-slate-600" role="status" aria-live="polite" data-testid="rankings-summary">

@@ -13,7 +13,7 @@ function streamsApi(initial: Stream[]) {
       if (c.headers.Authorization !== "Bearer s3cret") return { status: 401, json: { error: { status: 401, message: "Invalid token", field: null } } };
       const body = c.body as { url: string; name?: string };
       if (!body.url.startsWith("http")) return { status: 422, json: { error: { status: 422, message: "Unsupported URL scheme", field: "url" } } };
-      const s = makeStream({ id: 10, url: body.url, name: body.name ?? null, status: "pending", snapshot_url: null });
+      const s = makeStream({ id: 10, url: body.url, name: body.name ?? body.url, status: "pending", snapshot_url: null });
       streams = [...streams, s];
       return { status: 201, json: s };
     },

@@ -1,0 +1,176 @@
+"""Capacity: the most streams at 1 frame/s one machine sustains end to end (reader -> detector -> aggregator).
+
+    PYTHONPATH=$PWD python bench/capacity.py [--streams 8,12,16,20] [--seconds 60] [--backend auto]
+
+For each stream count N, a fresh set of topics and N registered streams, every one reading the same synthetic live
+HLS source (``LiveHLSSource``, 1280x720, 10 frames/s, one ffmpeg encoder, so N streams do not mean N encoders;
+each stream is its own URL, ``?copy=i``, and its own reader session) at 1 frame/s. The real processes run:
+``streamscope reader`` (all N streams), ``streamscope detector`` (the configured or given backend), ``streamscope
+aggregator``. A probe subscription on the detections topic measures the detector lag (receive time minus capture
+time) of every detection message. N is sustained when, over the last half of ``--seconds``, the lag stays under
+``--max-lag`` seconds (10) and the detector's output rate keeps up with N frames/s (within 10%). After the readers
+stop the detector drains; the aggregator's frame windows in Postgres are then compared with the frames published.
+Other work on the machine takes cores from the detector: the load average is printed with each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core import embedded
+from core.broker import close_clients, subscribe
+from core.db.engine import dispose_engines, session_scope
+from core.messages import decode_detections
+from core.registry import register
+from core.settings import Settings
+from core.source_policy import SourcePolicy
+from stream_reader.testsrc import LiveHLSSource
+from tests.e2e.harness import Pipeline, query
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def add_streams(settings: Settings, url: str, count: int, tag: str) -> list[int]:
+    with session_scope(settings) as session:
+        policy = SourcePolicy(allow_local=True)  # the benchmark's source is on 127.0.0.1
+        streams = [register(session, f"{url}?copy={tag}-{i}", name=f"capacity {tag} {i}", fps=1.0, check=False,
+                            policy=policy) for i in range(count)]
+        return [stream.id for stream in streams]
+
+
+def build_exports(settings: Settings, backend: str) -> None:
+    """Build (and cache in the data dir) the export the detector processes will load, outside the timed part."""
+    from detector.model import Detector
+
+    update = {"detector_backend": backend} if backend else {}
+    detector = Detector(settings.model_copy(update=update))
+    print(json.dumps({"detector": detector.describe()}), flush=True)
+
+
+def trial(settings: Settings, url: str, count: int, args, log_dir: Path) -> dict:
+    tag = uuid.uuid4().hex[:6]
+    stream_ids = add_streams(settings, url, count, tag)
+    overrides = {"STREAMSCOPE_DETECTOR_BACKEND": args.backend} if args.backend else {}
+    pipeline = Pipeline(settings, log_dir / f"n{count}-{tag}", overrides=overrides)
+    probe = subscribe(settings, settings.topic(pipeline.overrides["STREAMSCOPE_DETECTIONS_TOPIC"]),
+                      f"capacity-probe-{tag}")
+    lags: list[tuple[float, float]] = []  # (seconds since start, lag)
+    try:
+        pipeline.start("aggregator", "aggregator")
+        pipeline.start("detector", "detector")
+        ready = time.time() + args.startup  # the model loads (exports were built beforehand) before frames flow
+        while "detector consuming" not in pipeline.log("detector") and time.time() < ready:
+            time.sleep(0.5)
+        started = time.time()
+        chosen = [arg for stream_id in stream_ids for arg in ("--stream", str(stream_id))]
+        pipeline.start("reader", "reader", *chosen, "--duration", str(args.seconds))
+        deadline = started + args.seconds + 5
+        while time.time() < deadline:
+            _receive(probe, lags, started)
+        pipeline.wait("reader", 60)
+        drain_started = time.time()
+        idle_since = time.time()
+        while time.time() - idle_since < 5 and time.time() - drain_started < 120:
+            if _receive(probe, lags, started):
+                idle_since = time.time()
+        drained_s = max(0.0, idle_since - drain_started)
+        _wait_for_windows(settings, stream_ids, len(lags), timeout=60)  # the idle timeout closes the last ones
+    finally:
+        pipeline.stop_all()
+        probe.close()
+    half = [lag for at, lag in lags if args.seconds / 2 <= at <= args.seconds]
+    rate = len(half) / (args.seconds / 2)
+    published = _published(pipeline)
+    aggregated = _aggregated(settings, stream_ids)
+    result = {
+        "streams": count, "detections_messages": len(lags), "published": published,
+        "aggregated_frames": int(aggregated),
+        "rate_second_half": round(rate, 2), "max_lag_second_half_s": round(max(half), 2) if half else None,
+        "median_lag_second_half_s": round(statistics.median(half), 2) if half else None,
+        "drain_after_readers_s": round(drained_s, 1), "load_average": round(os.getloadavg()[0], 2),
+    }
+    result["sustained"] = bool(half) and max(half) < args.max_lag and rate >= 0.9 * count
+    return result
+
+
+def _aggregated(settings: Settings, stream_ids: list[int]) -> int:
+    rows = query(settings, "SELECT COALESCE(SUM(frames), 0) AS n FROM frame_windows WHERE stream_id = ANY(:ids)",
+                 ids=stream_ids)
+    return int(rows[0]["n"])
+
+
+def _wait_for_windows(settings: Settings, stream_ids: list[int], detected: int, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while _aggregated(settings, stream_ids) < detected and time.time() < deadline:
+        time.sleep(1)
+
+
+def _receive(probe, lags: list, started: float) -> int:
+    import pulsar
+
+    try:
+        message = probe.receive(timeout_millis=500)
+    except pulsar.Timeout:
+        return 0
+    now = time.time()
+    detection = decode_detections(message.data())
+    lags.append((now - started, now - detection.capture_time.timestamp()))
+    probe.acknowledge(message)
+    return 1
+
+
+def _published(pipeline: Pipeline) -> int | None:
+    """Frames the reader says it published (its summary lines)."""
+    import re
+
+    numbers = re.findall(r"(\d+) frames published", pipeline.log("reader"))
+    return sum(int(n) for n in numbers) if numbers else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", default="8,12,16,20", help="Comma-separated stream counts, tried in order.")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--startup", type=float, default=90.0, help="Longest wait for the detector to start.")
+    parser.add_argument("--max-lag", type=float, default=10.0)
+    parser.add_argument("--backend", default="", help="Detector backend (default: the detector's setting).")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="streamscope-capacity-") as tmp:
+        settings = Settings(data_dir=Path(tmp) / "data", database_url="", pulsar_url="",
+                            embedded_pulsar_port=free_port())
+        os.environ["STREAMSCOPE_DATA_DIR"] = str(settings.data_dir)
+        embedded.up(settings)
+        try:
+            build_exports(settings, args.backend)
+            with LiveHLSSource("bus", width=1280, height=720, fps=10) as source:
+                for count in (int(n) for n in args.streams.split(",")):
+                    result = trial(settings, source.url, count, args, Path(tmp) / "logs")
+                    results.append(result)
+                    print(json.dumps(result), flush=True)
+        finally:
+            close_clients()
+            dispose_engines()
+            embedded.down(settings)
+    sustained = [r["streams"] for r in results if r["sustained"]]
+    print(json.dumps({"most_streams_sustained": max(sustained) if sustained else 0, "trials": results}))
+
+
+if __name__ == "__main__":
+    main()
