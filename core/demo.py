@@ -1,12 +1,16 @@
 """``streamscope demo``: the whole pipeline on one machine, one process per concern.
 
-Starts the embedded servers, a synthetic live stream (or uses ``--url``), registers it, runs reader, detector
-and aggregator as separate processes, rebuilds the dbt marts every minute, and serves API and UI. Every child
-is a ``streamscope`` subcommand started here and stopped here, by PID, on Ctrl-C.
+Starts the embedded servers, three synthetic live streams of different scenes (or watches ``--url``), registers
+them, runs reader, detector and aggregator as separate processes, builds the dbt marts as soon as the first window
+is written and then every minute, and serves API and UI. Every child is a ``streamscope`` subcommand started here
+and stopped here, by PID, on Ctrl-C. A state file (``demo.json`` in the data directory) names the streams and the
+PIDs of their sources, for the browser test and the screenshot script.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +26,40 @@ from sqlalchemy import func, select
 from core import embedded, registry
 from core.processes import terminate
 from core.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class DemoScene:
+    """One synthetic stream of the demo: a testsrc scene, optionally cropped (fewer or more people in view).
+
+    When ``streamscope testsrc`` has named scenes for these, set ``scene`` and drop ``crop``: one line each."""
+
+    name: str
+    scene: str
+    crop: str | None = None  # an ffmpeg crop filter applied to the scene's picture, e.g. "iw/2:ih:iw/2:0"
+
+
+# Different people counts (yolo11n at 640x360: about 4, 2 and 1 people), so the person rankings really rank.
+DEMO_SCENES = (
+    DemoScene("Bus stop, crowded (synthetic)", "bus", crop="iw:ih*0.6:0:ih*0.2"),
+    DemoScene("Two on a touchline (synthetic)", "zidane"),
+    DemoScene("Bus stop, one passer-by (synthetic)", "bus", crop="iw/2:ih:iw/2:0"),
+)
+DEMO_WIDTH, DEMO_HEIGHT, DEMO_FPS = 640, 360, 10  # small and slow encoders: three of them share two cores
+
+
+def scene_picture(scene: DemoScene, folder: Path) -> Path | None:
+    """The cropped picture for ``scene`` (made once with ffmpeg), or None to stream the scene's own."""
+    if scene.crop is None:
+        return None
+    from stream_reader.testsrc import ffmpeg_binary, scene_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{scene.scene}-{hashlib.sha1(scene.crop.encode()).hexdigest()[:8]}.png"
+    if not out.exists():
+        subprocess.run([ffmpeg_binary(), "-y", "-loglevel", "error", "-i", str(scene_image(scene.scene)),
+                        "-vf", f"crop={scene.crop}", str(out)], check=True, timeout=60)
+    return out
 
 
 @dataclass
@@ -60,12 +98,13 @@ class Progress:
     detections: int = 0
     top: list[tuple[str, float]] = field(default_factory=list)
 
-    def line(self) -> str:
-        top = ", ".join(f"{name} {mean:.1f}" for name, mean in self.top) or "-"
-        return (
-            f"frames read {self.frames_published:>6} | frames aggregated {self.frames_aggregated:>6} | "
-            f"windows written {self.windows:>4} | detections {self.detections:>7} | mean per frame: {top}"
-        )
+
+
+def stream_line(name: str, progress: Progress) -> str:
+    """One progress line per stream: what the reader sent, what the aggregator counted, the classes seen."""
+    top = ", ".join(f"{cls} {mean:.1f}" for cls, mean in progress.top) or "-"
+    return (f"{name[:36]:36} read {progress.frames_published:>5} | aggregated {progress.frames_aggregated:>5} | "
+            f"windows {progress.windows:>3} | per frame: {top}")
 
 
 def _streamscope() -> str:
@@ -135,15 +174,21 @@ def _wait_for_url(url: str, timeout_s: float) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_port: int,
-             dbt_every_s: float, duration_s: float | None) -> None:
+def run_demo(settings: Settings, url: str | None, port: int, source_port: int, dbt_every_s: float,
+             duration_s: float | None, window_seconds: int, min_frames: int, report_every_s: float = 15.0) -> None:
     was_running = {s.name for s in embedded.status(settings) if s.running}
     typer.echo(f"streamscope demo — data in {settings.data_dir}")
     typer.echo("starting embedded Postgres and Pulsar ...")
     embedded.up(settings)
     env = {**os.environ, "STREAMSCOPE_DATA_DIR": str(settings.data_dir),
-           "STREAMSCOPE_EMBEDDED_PULSAR_PORT": str(settings.embedded_pulsar_port)}
+           "STREAMSCOPE_EMBEDDED_PULSAR_PORT": str(settings.embedded_pulsar_port),
+           "STREAMSCOPE_WINDOW_SECONDS": str(window_seconds),
+           "STREAMSCOPE_API_MIN_FRAMES": str(min_frames),
+           # Consecutive failed sessions (backoff 1-10 s each) give a stream up after about 100 s by default; the
+           # demo's own sources come back after longer outages, and the demo should follow them.
+           "STREAMSCOPE_MAX_FAILED_SESSIONS": os.environ.get("STREAMSCOPE_MAX_FAILED_SESSIONS", "1000")}
     logs = settings.data_dir / "logs"
+    state_path = settings.data_dir / "demo.json"
     children: list[Child] = []
     stopping = False
 
@@ -153,20 +198,30 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    streams: list[dict] = []
+    dbt: subprocess.Popen | None = None
     try:
-        synthetic = url is None
-        if synthetic:
-            source = Child("testsrc", ["testsrc", "--scene", scene, "--port", str(source_port)], logs / "testsrc.log")
-            source.start(env)
-            children.append(source)
-            url = f"http://127.0.0.1:{source_port}/live.m3u8"
+        if url is None:
+            for index, scene in enumerate(DEMO_SCENES):
+                picture = scene_picture(scene, settings.data_dir / "demo-scenes")
+                args = ["testsrc", "--scene", scene.scene, "--port", str(source_port + index), "--width",
+                        str(DEMO_WIDTH), "--height", str(DEMO_HEIGHT), "--fps", str(DEMO_FPS)]
+                source = Child(f"source {index + 1}", args + (["--image", str(picture)] if picture else []),
+                               logs / f"testsrc-{index + 1}.log")
+                source.start(env)
+                children.append(source)
+                streams.append({"name": scene.name, "url": f"http://127.0.0.1:{source_port + index}/live.m3u8",
+                                "source": source})
+            for entry in streams:
+                _wait_for_url(entry["url"], 30)
             env["STREAMSCOPE_ALLOW_LOCAL_SOURCES"] = "true"  # the reader re-checks the policy when it connects
-            typer.echo(f"synthetic live stream ({scene}.jpg) at {url}")
-            _wait_for_url(url, 30)
-        assert url is not None  # the synthetic stream's when none was given
-        stream_id = ensure_stream(settings, url, name=f"synthetic {scene} street" if synthetic else None,
-                                  allow_local=synthetic)
-        typer.echo(f"stream {stream_id} registered: {url}")
+        else:
+            streams.append({"name": None, "url": url, "source": None})
+        for entry in streams:
+            entry["id"] = ensure_stream(settings, entry["url"], name=entry["name"],
+                                        allow_local=entry["source"] is not None)
+            entry["name"] = entry["name"] or entry["url"]
+            typer.echo(f"stream {entry['id']} registered: {entry['name']} ({entry['url']})")
         for name, args in [
             ("reader", ["reader"]),
             ("detector", ["detector"]),
@@ -176,12 +231,25 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
             child = Child(name, args, logs / f"{name}.log")
             child.start(env)
             children.append(child)
-        typer.echo(f"reader, detector, aggregator and API started (logs in {logs})")
+        typer.echo(f"reader, detector, aggregator and API started (logs in {logs}); "
+                   f"statistics windows of {window_seconds} s")
+
+        def write_state() -> None:
+            state_path.write_text(json.dumps({"port": port, "window_seconds": window_seconds, "streams": [
+                {"id": e["id"], "name": e["name"], "url": e["url"],
+                 "source_pid": e["source"].process.pid if e["source"] and e["source"].process else None}
+                for e in streams]}))
+
+        write_state()
         typer.secho(f"open http://127.0.0.1:{port}  — Ctrl-C stops everything", bold=True)
+        typer.echo("the first statistics arrive once a window closes (about a minute); rankings right after")
 
         started = time.monotonic()
-        next_dbt = started + dbt_every_s
-        next_report = started + 5
+        next_dbt: float | None = None  # the first build waits for the first window written
+        next_report = started + report_every_s
+        next_check = started
+        last_windows: list[int] = []
+        dbt_started = started
         while not stopping and (duration_s is None or time.monotonic() - started < duration_s):
             time.sleep(0.5)
             for child in children:
@@ -189,34 +257,73 @@ def run_demo(settings: Settings, url: str | None, scene: str, port: int, source_
                     typer.secho(f"{child.name} exited ({child.returncode}); restarting, see {child.log_path}",
                                 fg=typer.colors.YELLOW)
                     child.start(env)
+                    write_state()
             now = time.monotonic()
-            if now >= next_dbt:
+            if dbt is not None and dbt.poll() is not None:
+                if dbt.returncode == 0:
+                    typer.echo(f"dbt build: ok ({now - dbt_started:.0f} s); rankings updated")
+                else:  # kept apart, so the next build does not overwrite why this one failed
+                    failed_log = (logs / "dbt.log").replace(logs / "dbt-failed.log")
+                    typer.secho(f"dbt build: failed ({dbt.returncode}), see {failed_log}; the last rankings stay",
+                                fg=typer.colors.YELLOW)
+                dbt = None
+            if next_dbt is None and now >= next_check:
+                next_check = now + 2
+                if _any_window(settings):
+                    next_dbt = now
+            if dbt is None and next_dbt is not None and now >= next_dbt:
                 next_dbt = now + dbt_every_s
-                done = subprocess.run([_streamscope(), "dbt", "build"], env=env, capture_output=True, text=True)
-                verdict = "ok" if done.returncode == 0 else f"failed ({done.returncode}), see {logs}/dbt.log"
-                (logs / "dbt.log").write_text(done.stdout + done.stderr)
-                typer.echo(f"dbt build: {verdict}")
+                typer.echo("dbt build: started")
+                dbt_started = now
+                with (logs / "dbt.log").open("wb") as log:
+                    dbt = subprocess.Popen([_streamscope(), "dbt", "build"], env=env, stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             if now >= next_report:
-                next_report = now + 5
-                typer.echo(read_progress(settings, stream_id).line())
+                next_report = now + report_every_s
+                progress = [read_progress(settings, entry["id"]) for entry in streams]
+                windows = [p.windows for p in progress]
+                if windows != last_windows:  # a window was written: one line per stream
+                    last_windows = windows
+                    for entry, p in zip(streams, progress, strict=True):
+                        typer.echo(stream_line(entry["name"], p))
+                else:  # nothing new aggregated: one line in all
+                    typer.echo("frames read: " + ", ".join(str(p.frames_published) for p in progress)
+                               + f" (the next window closes within {window_seconds} s)")
     finally:
         typer.echo("stopping ...")
+        if dbt is not None:
+            terminate(dbt, 15.0)
         for child in reversed(children):
             child.stop()
+        state_path.unlink(missing_ok=True)
         if not was_running:
             embedded.down(settings)
         typer.echo("stopped; data kept in " + str(settings.data_dir))
 
 
+def _any_window(settings: Settings) -> bool:
+    from core.db.engine import session_scope
+    from core.db.models import FrameWindow
+
+    with session_scope(settings) as session:
+        return session.scalar(select(FrameWindow.stream_id).limit(1)) is not None
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        url: Annotated[str | None, typer.Option(help="A stream to watch instead of the synthetic one.")] = None,
-        scene: Annotated[str, typer.Option(help="Synthetic scene: bus or zidane.")] = "bus",
+        url: Annotated[str | None, typer.Option(help="A stream to watch instead of the synthetic ones.")] = None,
         port: Annotated[int, typer.Option(help="Port of the API and UI on 127.0.0.1.")] = 8000,
-        source_port: Annotated[int, typer.Option(help="Port of the synthetic HLS stream.")] = 8089,
-        dbt_every: Annotated[float, typer.Option(help="Seconds between dbt builds.")] = 60.0,
+        source_port: Annotated[int, typer.Option(help="Port of the first synthetic HLS stream (then +1, +2).")] = 8089,
+        dbt_every: Annotated[float, typer.Option(help="Seconds between dbt builds (the first: once a window "
+                                                 "is written).")] = 60.0,
         duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+        window_seconds: Annotated[int, typer.Option(help="Length of a statistics window.", min=1)] = 60,
+        min_frames: Annotated[int, typer.Option(help="Frames a stream needs before it is ranked (the demo's "
+                                                "first windows are small).", min=0)] = 10,
+        report_every: Annotated[float, typer.Option(help="Seconds between progress lines.", min=1)] = 15.0,
     ) -> None:
-        """Run the whole pipeline on a live stream and serve the UI on http://127.0.0.1:PORT."""
-        run_demo(get_settings(), url, scene, port, source_port, dbt_every, duration)
+        """Run the whole pipeline on three synthetic live streams (or --url) and serve the UI on
+        http://127.0.0.1:PORT."""
+        run_demo(get_settings(), url, port, source_port, dbt_every, duration, window_seconds, min_frames,
+                 report_every)

@@ -123,7 +123,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (comma-separated or a JSON list)."
     )
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
-    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked.")
+    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked (the "
+                                "API and the dbt marts' min_frames; the demo lowers it for its first minutes).")
     api_min_detections: int = Field(
         10, ge=1, description="A class with fewer detections of a stream in a window is not ranked for that stream "
         "(a few stray detections are no evidence; docs/benchmarks/fidelity.md).",

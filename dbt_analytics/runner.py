@@ -49,8 +49,9 @@ def dbt_command(settings: Settings, args: Sequence[str]) -> list[str]:
     if args and args[0] in _PROJECT_COMMANDS:
         profiles = write_profiles(settings)
         command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles.parent)]
-        if settings.dbt_vars and "--vars" not in args and args[0] not in ("clean", "deps", "debug"):
-            command += ["--vars", json.dumps(settings.dbt_vars)]
+        if "--vars" not in args and args[0] not in ("clean", "deps", "debug"):
+            # One minimum-evidence setting: the marts leave out what the API would not rank (api_min_frames).
+            command += ["--vars", json.dumps({"min_frames": settings.api_min_frames, **settings.dbt_vars})]
     return command
 
 

@@ -64,6 +64,7 @@ def testsrc(
                                               "here instead of beside the playlist.")] = None,
     segment_seconds: Annotated[float, typer.Option(help="HLS segment length, also the keyframe interval (YouTube "
                                                    "live uses 2 s).", min=0.1)] = 1.0,
+    image: Annotated[str | None, typer.Option(help="A picture to stream instead of the scene's.")] = None,
 ) -> None:
     """Serve a synthetic live HLS stream on 127.0.0.1 and print its URL (for tests and the demo)."""
     from stream_reader.scenes import SCENES as GENERATED
@@ -74,7 +75,8 @@ def testsrc(
     stop = threading.Event()
     _on_signals(stop.set)
     with LiveHLSSource(scene, port=port, width=width, height=height, fps=fps,
-                       segment_seconds=segment_seconds, truth_path=truth) as source:
+                       segment_seconds=segment_seconds, truth_path=truth,
+                       image=Path(image) if image else None) as source:
         typer.echo(source.url)
         sys.stdout.flush()
         stop.wait(duration)

@@ -157,10 +157,12 @@ class LiveHLSSource:
         segment_seconds: float = 1.0,
         directory: Path | None = None,
         truth_path: Path | None = None,
+        image: Path | None = None,
     ):
         if scene not in SCENES and scene not in generated.SCENES:
             raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(scene_names())}")
         self.scene = scene
+        self.image = image  # any picture instead of the scene's (the demo's crops); None = the scene's
         self.width, self.height, self.fps = width, height, fps
         self.segment_seconds = segment_seconds
         self._own_dir = directory is None
@@ -190,11 +192,12 @@ class LiveHLSSource:
             f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
             f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
         )
-        if self.scene in generated.SCENES:
+        if self.scene in generated.SCENES and self.image is None:
             inputs = ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-framerate", str(self.fps), "-i", "-"]
             filters = ["-vf", "format=yuv420p"]
         else:
-            inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
+            picture = self.image or scene_image(self.scene, w, h)
+            inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(picture)]
             filters = ["-vf", video_filter]
         if self.scene == "colors":
             # Frame number n + offset in binary, one pixel per bit, scaled up into a strip along the bottom.
@@ -224,7 +227,7 @@ class LiveHLSSource:
         """Start encoding; return once the playlist lists at least two segments."""
         if self._producer and self._producer.poll() is None:
             return
-        piped = self.scene in generated.SCENES
+        piped = self.scene in generated.SCENES and self.image is None
         self._producer = subprocess.Popen(
             self._ffmpeg_command(endlist=False), stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stderr=subprocess.PIPE,

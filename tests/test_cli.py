@@ -34,6 +34,8 @@ def test_up_add_list_down_up_list(cli) -> None:
     with LiveHLSSource("zidane", width=640, height=360, fps=10) as source:
         up = cli("up")
         assert "postgres" in up.stdout and "running" in up.stdout
+        # Quiet by default: the first start migrates, and Alembic's INFO lines stay out of the console.
+        assert "alembic" not in up.stderr + up.stdout, up.stderr
         added = cli("streams", "add", source.url, "--allow-local", "--name", "x", "--json")
         stream = json.loads(added.stdout)
         assert (stream["name"], stream["kind"], stream["is_live"]) == ("x", "hls", True)
@@ -44,7 +46,8 @@ def test_up_add_list_down_up_list(cli) -> None:
 
     assert "postgres" in cli("down").stdout
     assert "stopped" in cli("status").stdout
-    cli("up")
+    verbose = cli("--verbose", "up")
+    assert "alembic" in verbose.stderr  # the libraries' own lines, when asked for
     again = json.loads(cli("streams", "list", "--json").stdout)
     assert [(s["id"], s["name"]) for s in again] == [(stream["id"], "x")]
 
@@ -56,3 +59,4 @@ def test_up_add_list_down_up_list(cli) -> None:
     assert json.loads(cli("streams", "list", "--json").stdout) == []
     missing = cli("streams", "show", "999", expect=2)
     assert "no stream with id 999" in missing.stderr
+

@@ -14,9 +14,9 @@ const SERIES: ObjectSeries[] = [
 describe("toChartRows", () => {
   it("pivots series into time-sorted rows with null gaps", () => {
     expect(toChartRows(SERIES, "mean")).toEqual([
-      { t: "2026-11-23T09:00:00.000Z", car: null, person: 3 },
-      { t: "2026-11-23T10:00:00.000Z", car: 1, person: null },
-      { t: "2026-11-23T11:00:00.000Z", car: 2, person: 4 },
+      { t: Date.parse("2026-11-23T09:00:00Z"), car: null, person: 3 },
+      { t: Date.parse("2026-11-23T10:00:00Z"), car: 1, person: null },
+      { t: Date.parse("2026-11-23T11:00:00Z"), car: 2, person: 4 },
     ]);
   });
 
@@ -40,5 +40,21 @@ describe("ObjectsChart", () => {
     expect(within(table).getAllByRole("columnheader").map((h) => h.textContent)).toEqual(["Time (UTC)", "person", "car"]);
     expect(within(table).getAllByRole("row")).toHaveLength(4);
     expect(within(table).getByRole("rowheader", { name: "2026-11-23 09:00 UTC" }).parentElement).toHaveTextContent("3.00—");
+  });
+});
+
+describe("ObjectsChart gaps", () => {
+  it("names the bucket and reports missing buckets as gaps", () => {
+    const gappy: ObjectSeries[] = [
+      { object: "person", points: [pt("2026-11-23T02:00:00Z", 3), pt("2026-11-23T19:00:00Z", 1), pt("2026-11-23T20:00:00Z", 2)] },
+    ];
+    render(<ObjectsChart series={gappy} metric="mean" spanHours={24} bucket="hour" />);
+    expect(screen.getByText(/mean objects per frame per hour \(UTC\)/i)).toBeInTheDocument();
+    expect(screen.getByTestId("chart-gaps")).toHaveTextContent("1 gap: no frames processed");
+  });
+
+  it("shows no gap note for contiguous buckets", () => {
+    render(<ObjectsChart series={SERIES} metric="mean" spanHours={24} bucket="hour" />);
+    expect(screen.queryByTestId("chart-gaps")).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { ObjectSeries } from "../api/types";
+import type { Bucket, ObjectSeries } from "../api/types";
 import { formatDateTime, formatInt, formatMean, formatTick } from "../lib/format";
 import type { Metric } from "../lib/query";
+import { BUCKET_LABEL, pivot, timeTicks, withGaps, type TimeRow } from "../lib/timeseries";
 
 export const MAX_LINES = 6;
 // Colour-blind-friendly palette (Okabe–Ito, darkened for contrast on white).
@@ -15,7 +16,7 @@ export const METRIC_LABELS: Record<Metric, string> = {
 
 const FIELD = { mean: "mean_per_frame", max: "max_per_frame", unique: "unique_objects" } as const;
 
-export type ChartRow = { t: string } & Record<string, number | string | null>;
+export type ChartRow = TimeRow;
 
 /** The classes to draw: the `max` largest by summed metric (ties by name). */
 export function pickSeries(series: readonly ObjectSeries[], metric: Metric, max = MAX_LINES): ObjectSeries[] {
@@ -27,23 +28,10 @@ export function pickSeries(series: readonly ObjectSeries[], metric: Metric, max 
     .map((x) => x.s);
 }
 
-/** Pivots per-class series into one row per time bucket, sorted by time; gaps stay null. */
+/** Per-class series as rows on a time axis (epoch ms, sorted); a class missing from a bucket stays null. */
 export function toChartRows(series: readonly ObjectSeries[], metric: Metric): ChartRow[] {
   const f = FIELD[metric];
-  const rows = new Map<string, ChartRow>();
-  for (const s of series) {
-    for (const p of s.points) {
-      const key = new Date(p.t).toISOString();
-      let row = rows.get(key);
-      if (!row) {
-        row = { t: key } as ChartRow;
-        for (const other of series) row[other.object] = null;
-        rows.set(key, row);
-      }
-      row[s.object] = p[f];
-    }
-  }
-  return [...rows.values()].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  return pivot(series.map((s) => ({ key: s.object, points: s.points.map((p) => ({ t: p.t, value: p[f] })) })));
 }
 
 function fmt(metric: Metric, v: unknown): string {
@@ -51,10 +39,13 @@ function fmt(metric: Metric, v: unknown): string {
   return metric === "mean" ? formatMean(v) : formatInt(v);
 }
 
-export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeries[]; metric: Metric; spanHours: number }) {
+export function ObjectsChart({ series, metric, spanHours, bucket = "hour" }: { series: ObjectSeries[]; metric: Metric; spanHours: number; bucket?: Bucket }) {
   const shown = pickSeries(series, metric);
   const rows = toChartRows(shown, metric);
+  const drawn = withGaps(rows, shown.map((s) => s.object), bucket);
   const label = METRIC_LABELS[metric];
+  const min = rows[0]?.t ?? NaN;
+  const max = rows[rows.length - 1]?.t ?? NaN;
 
   return (
     <figure data-testid="objects-chart" className="m-0">
@@ -64,11 +55,15 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
         className="h-72 w-full sm:h-80"
       >
         <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 320, height: 288 }}>
-          <LineChart data={rows} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
+          <LineChart data={drawn.rows} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="#e2e8f0" strokeDasharray="3 3" vertical={false} />
             <XAxis
               dataKey="t"
-              tickFormatter={(t: string) => formatTick(t, spanHours)}
+              type="number"
+              scale="time"
+              domain={["dataMin", "dataMax"]}
+              ticks={timeTicks(min, max, bucket)}
+              tickFormatter={(t: number) => formatTick(new Date(t).toISOString(), spanHours)}
               tick={{ fontSize: 12, fill: "#64748b" }}
               minTickGap={24}
               stroke="#cbd5e1"
@@ -81,7 +76,7 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
               tickFormatter={(v: number) => (metric === "mean" ? formatMean(v) : formatInt(v))}
             />
             <Tooltip
-              labelFormatter={(t) => formatDateTime(String(t))}
+              labelFormatter={(t) => formatDateTime(new Date(Number(t)).toISOString())}
               formatter={(v) => fmt(metric, v)}
               contentStyle={{ borderRadius: 8, borderColor: "#e2e8f0", fontSize: 13 }}
             />
@@ -89,7 +84,7 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
             {shown.map((s, i) => (
               <Line
                 key={s.object}
-                type="monotone"
+                type="linear"
                 dataKey={s.object}
                 name={s.object}
                 stroke={PALETTE[i % PALETTE.length]}
@@ -103,7 +98,12 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
         </ResponsiveContainer>
       </div>
       <figcaption className="mt-2 text-xs text-slate-500">
-        {label} per {rows.length > 1 ? "time bucket" : "bucket"}
+        {label} {BUCKET_LABEL[bucket]} (UTC)
+        {drawn.gaps > 0 && (
+          <span data-testid="chart-gaps">
+            {` · ${drawn.gaps} ${drawn.gaps === 1 ? "gap" : "gaps"}: no frames processed, drawn as a break in the line`}
+          </span>
+        )}
         {series.length > shown.length ? ` · showing the ${shown.length} largest of ${series.length} classes` : ""}
       </figcaption>
       <details className="mt-3 text-sm" data-testid="chart-data">
@@ -124,7 +124,7 @@ export function ObjectsChart({ series, metric, spanHours }: { series: ObjectSeri
             <tbody className="divide-y divide-slate-100">
               {rows.map((r) => (
                 <tr key={r.t}>
-                  <th scope="row" className="py-1 pr-3 text-left font-normal tabular-nums">{formatDateTime(r.t)}</th>
+                  <th scope="row" className="py-1 pr-3 text-left font-normal tabular-nums">{formatDateTime(new Date(r.t).toISOString())}</th>
                   {shown.map((s) => (
                     <td key={s.object} className="py-1 pr-3 text-right tabular-nums">
                       {fmt(metric, r[s.object])}

@@ -75,23 +75,40 @@ describe("RankingsPage", () => {
     expect(screen.getByTestId("rankings-summary")).toHaveTextContent("2 streams ranked by mean person and traffic light per frame over the last 24 hours");
   });
 
+  it("opens on the most common class when the URL names none", async () => {
+    const api = stubFetch({ "GET /api/objects": { json: OBJECTS }, "GET /api/rankings": { json: RANKINGS } });
+    renderApp("/");
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/?object=person&window=24h"));
+    expect(await screen.findAllByTestId("ranking-card")).toHaveLength(2);
+    expect(api.gets("/api/rankings")[0]?.url).toBe("/api/rankings?object=person&window=24h");
+  });
+
+  it("says when the first statistics arrive while there are none", async () => {
+    const api = stubFetch({ "GET /api/objects": { json: { items: [] } } });
+    renderApp("/");
+    const waiting = await screen.findByTestId("rankings-waiting");
+    expect(waiting).toHaveTextContent("about a minute after a stream starts");
+    expect(api.gets("/api/rankings")).toHaveLength(0);
+  });
+
   it("adds a class from the search box and puts it in the URL", async () => {
     const user = userEvent.setup();
     const api = stubFetch({
       "GET /api/objects": { json: OBJECTS },
       "GET /api/rankings": { json: { objects: ["traffic light"], window: "24h", items: [] } },
     });
-    renderApp("/");
-    expect(await screen.findByTestId("rankings-empty")).toBeInTheDocument();
-    expect(api.gets("/api/rankings")).toHaveLength(0);
+    renderApp("/?object=truck");
+    await screen.findByTestId("rankings-no-results");
 
     const box = screen.getByRole("combobox", { name: "Object classes" });
     await user.type(box, "traffic");
     await user.click(await screen.findByRole("option", { name: "traffic light" }));
 
-    expect(screen.getByTestId("location")).toHaveTextContent("/?object=traffic%20light&window=24h");
-    expect(await screen.findByTestId("rankings-no-results")).toBeInTheDocument();
-    expect(api.gets("/api/rankings")[0]?.url).toBe("/api/rankings?object=traffic%20light&window=24h");
+    expect(screen.getByTestId("location")).toHaveTextContent("/?object=truck&object=traffic%20light&window=24h");
+    await waitFor(() =>
+      expect(api.gets("/api/rankings").map((c) => c.url)).toContain("/api/rankings?object=truck&object=traffic%20light&window=24h"),
+    );
+    expect(screen.getByTestId("rankings-no-results")).toHaveTextContent("about a minute after a stream starts");
   });
 
   it("changes the window through the radio group", async () => {

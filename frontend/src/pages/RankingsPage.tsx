@@ -1,4 +1,4 @@
-import { useCallback } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 import { getObjects, getRankings } from "../api/client";
 import type { RankingItem } from "../api/types";
@@ -18,6 +18,12 @@ export function listObjects(objects: readonly string[]): string {
   return `${objects.slice(0, -1).join(", ")} and ${objects[objects.length - 1]}`;
 }
 
+/** How often an empty page asks again while a fresh installation waits for its first statistics. */
+export const WAITING_REFRESH_MS = 15_000;
+
+export const FIRST_STATS_HINT =
+  "The first statistics arrive about a minute after a stream starts: one statistics window closes, then the analytics build ranks it.";
+
 export function RankingsPage() {
   const location = useLocation();
   const navigate = useNavigate();
@@ -30,11 +36,23 @@ export function RankingsPage() {
     [navigate],
   );
 
-  const known = useApi("objects", (signal) => getObjects(signal));
+  const known = useApi("objects", (signal) => getObjects(signal), { refreshMs: WAITING_REFRESH_MS });
   const suggestions = known.data?.items.map((i) => i.object) ?? [];
+  const noStatsYet = known.data !== undefined && suggestions.length === 0;
+
+  // Open on the most common class (the list comes most common first), once: a user who clears the picker
+  // afterwards gets the empty picker, not the default again.
+  const defaulted = useRef(objects.length > 0);
+  useEffect(() => {
+    if (defaulted.current || !suggestions.length) return;
+    defaulted.current = true;
+    navigate({ search: serialiseRankingsQuery({ objects: [suggestions[0]!], window }) }, { replace: true });
+  }, [suggestions, window, navigate]);
 
   const rankingsKey = objects.length ? serialiseRankingsQuery(state) : null;
-  const rankings = useApi(rankingsKey, (signal) => getRankings(objects, window, { signal }));
+  const rankings = useApi(rankingsKey, (signal) => getRankings(objects, window, { signal }), {
+    refreshMs: WAITING_REFRESH_MS,
+  });
 
   return (
     <section aria-labelledby="rankings-title" data-testid="view-rankings">
@@ -59,7 +77,14 @@ export function RankingsPage() {
         </div>
       )}
 
-      {!objects.length ? (
+      {!objects.length && noStatsYet ? (
+        <Empty title="No statistics yet" testId="rankings-waiting">
+          <p>{FIRST_STATS_HINT}</p>
+          <p className="mt-1">
+            No stream yet? Add one on the <Link to="/streams" className="text-sky-700 underline">Streams</Link> page. This page checks again every {WAITING_REFRESH_MS / 1000} s.
+          </p>
+        </Empty>
+      ) : !objects.length ? (
         <Empty title="Pick one or more object classes to rank the streams" testId="rankings-empty">
           {suggestions.length > 0 && (
             <div className="mt-3">
@@ -116,7 +141,8 @@ function RankingResults({ items, objects, window, updating, notBuilt }: { items:
       </p>
       {items.length === 0 ? (
         <Empty title={`No detections of ${what} yet`} testId="rankings-no-results">
-          Try a longer time window or another class.
+          <p>Try a longer time window or another class.</p>
+          <p className="mt-1">{FIRST_STATS_HINT}</p>
         </Empty>
       ) : (
         <ol className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3" data-testid="rankings-list" aria-label={`Streams ranked by ${what}`}>

@@ -140,7 +140,7 @@ export default function StreamDetailPage() {
                 Frames with no objects still count; this stream has no processed frames in this range.
               </Empty>
             ) : (
-              <ObjectsChart series={series.data.series} metric={state.metric} spanHours={SPAN_HOURS[state.range]} />
+              <ObjectsChart series={series.data.series} metric={state.metric} spanHours={SPAN_HOURS[state.range]} bucket={series.data.bucket} />
             )}
           </div>
         </StreamBody>
