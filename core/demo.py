@@ -9,7 +9,6 @@ PIDs of their sources, for the browser test and the screenshot script.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -46,20 +45,6 @@ DEMO_SCENES = (
     DemoScene("Bus stop, one passer-by (synthetic)", "bus", crop="iw/2:ih:iw/2:0"),
 )
 DEMO_WIDTH, DEMO_HEIGHT, DEMO_FPS = 640, 360, 10  # small and slow encoders: three of them share two cores
-
-
-def scene_picture(scene: DemoScene, folder: Path) -> Path | None:
-    """The cropped picture for ``scene`` (made once with ffmpeg), or None to stream the scene's own."""
-    if scene.crop is None:
-        return None
-    from stream_reader.testsrc import ffmpeg_binary, scene_image
-
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{scene.scene}-{hashlib.sha1(scene.crop.encode()).hexdigest()[:8]}.png"
-    if not out.exists():
-        subprocess.run([ffmpeg_binary(), "-y", "-loglevel", "error", "-i", str(scene_image(scene.scene)),
-                        "-vf", f"crop={scene.crop}", str(out)], check=True, timeout=60)
-    return out
 
 
 @dataclass
@@ -203,10 +188,9 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
     try:
         if url is None:
             for index, scene in enumerate(DEMO_SCENES):
-                picture = scene_picture(scene, settings.data_dir / "demo-scenes")
                 args = ["testsrc", "--scene", scene.scene, "--port", str(source_port + index), "--width",
                         str(DEMO_WIDTH), "--height", str(DEMO_HEIGHT), "--fps", str(DEMO_FPS)]
-                source = Child(f"source {index + 1}", args + (["--image", str(picture)] if picture else []),
+                source = Child(f"source {index + 1}", args + (["--crop", scene.crop] if scene.crop else []),
                                logs / f"testsrc-{index + 1}.log")
                 source.start(env)
                 children.append(source)

@@ -64,7 +64,8 @@ def testsrc(
                                               "here instead of beside the playlist.")] = None,
     segment_seconds: Annotated[float, typer.Option(help="HLS segment length, also the keyframe interval (YouTube "
                                                    "live uses 2 s).", min=0.1)] = 1.0,
-    image: Annotated[str | None, typer.Option(help="A picture to stream instead of the scene's.")] = None,
+    crop: Annotated[str | None, typer.Option(help="Stream a part of a still scene's picture (ffmpeg crop w:h:x:y, "
+                                             "e.g. iw/2:ih:iw/2:0).")] = None,
 ) -> None:
     """Serve a synthetic live HLS stream on 127.0.0.1 and print its URL (for tests and the demo)."""
     from stream_reader.scenes import SCENES as GENERATED
@@ -76,7 +77,7 @@ def testsrc(
     _on_signals(stop.set)
     with LiveHLSSource(scene, port=port, width=width, height=height, fps=fps,
                        segment_seconds=segment_seconds, truth_path=truth,
-                       image=Path(image) if image else None) as source:
+                       crop=crop) as source:
         typer.echo(source.url)
         sys.stdout.flush()
         stop.wait(duration)

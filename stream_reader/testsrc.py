@@ -22,6 +22,7 @@ import http.server
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,7 @@ from stream_reader import scenes as generated
 log = logging.getLogger(__name__)
 
 SCENES = {"bus": "bus.jpg", "zidane": "zidane.jpg", "colors": "colors.ppm"}
+CROP = re.compile(r"[\w*/+.\-]+(:[\w*/+.\-]+){1,3}")  # ffmpeg crop w:h[:x:y], nothing that ends the filter
 # People visible in each scene (what the detector should find on average).
 KNOWN_PEOPLE = {"bus": 4, "zidane": 2, "colors": 0}
 
@@ -157,12 +159,14 @@ class LiveHLSSource:
         segment_seconds: float = 1.0,
         directory: Path | None = None,
         truth_path: Path | None = None,
-        image: Path | None = None,
+        crop: str | None = None,
     ):
         if scene not in SCENES and scene not in generated.SCENES:
             raise ValueError(f"unknown scene {scene!r}; choose one of {', '.join(scene_names())}")
         self.scene = scene
-        self.image = image  # any picture instead of the scene's (the demo's crops); None = the scene's
+        if crop is not None and not CROP.fullmatch(crop):
+            raise ValueError(f"crop {crop!r} is not an ffmpeg crop expression such as iw/2:ih:iw/2:0")
+        self.crop = crop  # a part of a still scene's picture (ffmpeg crop w:h:x:y), e.g. the demo's variants
         self.width, self.height, self.fps = width, height, fps
         self.segment_seconds = segment_seconds
         self._own_dir = directory is None
@@ -188,16 +192,16 @@ class LiveHLSSource:
         w, h = self.width, self.height
         # Fit the image into the frame, then pan slowly (±16 px) so that consecutive frames differ.
         video_filter = (
-            f"scale={w + 32}:{h + 32}:force_original_aspect_ratio=decrease,"
+            (f"crop={self.crop}," if self.crop else "")
+            + f"scale={w + 32}:{h + 32}:force_original_aspect_ratio=decrease,"
             f"pad={w + 32}:{h + 32}:(ow-iw)/2:(oh-ih)/2,"
             f"crop={w}:{h}:x='16+16*sin(t)':y='16+16*cos(t)',format=yuv420p"
         )
-        if self.scene in generated.SCENES and self.image is None:
+        if self.scene in generated.SCENES:
             inputs = ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-framerate", str(self.fps), "-i", "-"]
             filters = ["-vf", "format=yuv420p"]
         else:
-            picture = self.image or scene_image(self.scene, w, h)
-            inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(picture)]
+            inputs = ["-re", "-loop", "1", "-framerate", str(self.fps), "-i", str(scene_image(self.scene, w, h))]
             filters = ["-vf", video_filter]
         if self.scene == "colors":
             # Frame number n + offset in binary, one pixel per bit, scaled up into a strip along the bottom.
@@ -227,7 +231,7 @@ class LiveHLSSource:
         """Start encoding; return once the playlist lists at least two segments."""
         if self._producer and self._producer.poll() is None:
             return
-        piped = self.scene in generated.SCENES and self.image is None
+        piped = self.scene in generated.SCENES
         self._producer = subprocess.Popen(
             self._ffmpeg_command(endlist=False), stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stderr=subprocess.PIPE,

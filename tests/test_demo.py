@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import subprocess
+import pytest
 
-from core.demo import DEMO_SCENES, Progress, scene_picture, stream_line
-
-
-def _size(path) -> tuple[int, int]:
-    from stream_reader.testsrc import ffmpeg_binary
-
-    probe = subprocess.run([ffmpeg_binary(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
-    dims = next(tok for tok in probe.stderr.replace(",", " ").split() if "x" in tok and tok.split("x")[0].isdigit())
-    width, height = dims.split("x")
-    return int(width), int(height)
+from core.demo import DEMO_FPS, DEMO_HEIGHT, DEMO_SCENES, DEMO_WIDTH, Progress, stream_line
 
 
-def test_at_least_three_streams_of_different_pictures(tmp_path) -> None:
+def test_at_least_three_streams_of_different_pictures() -> None:
+    from stream_reader.testsrc import LiveHLSSource
+
     assert len(DEMO_SCENES) >= 3 and len({s.name for s in DEMO_SCENES}) == len(DEMO_SCENES)
-    pictures = [scene_picture(scene, tmp_path) for scene in DEMO_SCENES]
     assert len({(s.scene, s.crop) for s in DEMO_SCENES}) == len(DEMO_SCENES)
-    for scene, picture in zip(DEMO_SCENES, pictures, strict=True):
-        if scene.crop is not None:  # a real crop of the scene's picture, made once and reused
-            assert picture.is_file() and scene_picture(scene, tmp_path) == picture
-    right_half = next(p for s, p in zip(DEMO_SCENES, pictures, strict=True) if s.crop == "iw/2:ih:iw/2:0")
-    assert _size(right_half) == (404, 1080)  # half of bus.jpg's 810 x 1080 (the crop snaps to the JPEG's chroma grid)
+    for scene in (s for s in DEMO_SCENES if s.crop is not None):  # ffmpeg accepts each crop and streams it
+        with LiveHLSSource(scene.scene, port=0, width=DEMO_WIDTH, height=DEMO_HEIGHT, fps=DEMO_FPS,
+                           crop=scene.crop) as source:
+            assert list(source.directory.glob("*.ts"))
+
+
+@pytest.mark.parametrize("crop", ["iw/2:ih,drawtext=text=x", "iw;ih", "iw/2:ih:0:0:1:2", ""])
+def test_a_crop_that_is_not_one_is_refused(crop: str) -> None:
+    from stream_reader.testsrc import LiveHLSSource
+
+    with pytest.raises(ValueError, match="crop"):
+        LiveHLSSource("bus", port=0, crop=crop)
 
 
 def test_progress_line_names_the_stream_and_its_classes() -> None:
