@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.backoff import Backoff
+
 
 @dataclass
 class Held:
@@ -44,8 +46,8 @@ class PendingSends:
         self._pending = 0
         self._cond = threading.Condition()
         self.held: list[Held] = []
-        self._retry = (retry_initial_s, retry_max_s)
-        self._delay = retry_initial_s
+        self._backoff = Backoff(retry_initial_s, retry_max_s, jitter=0.0)  # one detector, nothing to spread
+        self._delay = self._backoff.next_delay()
         self._next_retry = 0.0
         self.confirmed = 0
         self.failures = 0
@@ -89,7 +91,8 @@ class PendingSends:
         if confirmed:
             self.confirmed += confirmed
             if not self.held:
-                self._delay = self._retry[0]
+                self._backoff.reset()
+                self._delay = self._backoff.next_delay()
         return confirmed
 
     def retry_due(self) -> float:
@@ -101,7 +104,7 @@ class PendingSends:
         if not self.held or self.retry_due() > 0:
             return 0
         again, self.held = self.held, []
-        self._delay = min(self._delay * 2, self._retry[1])
+        self._delay = self._backoff.next_delay()
         for held in again:
             self.publish(held.frame, held.outgoing, held.attempts + 1)
         return len(again)
