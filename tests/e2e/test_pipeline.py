@@ -79,7 +79,11 @@ def test_live_stream_to_rankings_api(own_runtime, tmp_path) -> None:
         people = get_json(base + "/rankings?object=person&window=24h")
         row = next(item for item in people["items"] if item["stream"]["id"] == stream_id)
         expected = KNOWN_PEOPLE["bus"]
-        assert abs(row["score"] - expected) <= 0.2 * expected, row
+        # bus.jpg's fourth person stands cut off at the picture's left edge, and the pan moves them in and out of
+        # view: at the default confidence (0.35, chosen against ground truth in docs/benchmarks/fidelity.md) they
+        # are found in about a fifth of the frames (measured: torch 3.3, OpenVINO INT8 3.2 per frame). So: never
+        # fewer than the three people in full view, never more than the four plus 10%.
+        assert expected - 1 <= row["score"] <= 1.1 * expected, row
         buses = get_json(base + "/rankings?object=bus&window=24h")
         assert stream_id in [item["stream"]["id"] for item in buses["items"]]
     finally:
