@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -225,4 +226,30 @@ class AggregatorOpenWindow(Base):
     window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
     state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AnomalyEvent(Base):
+    """An episode in which a stream was unusual: a spike or drop of one class against its own baseline, or the
+    stream down or frozen (``object_class`` is the empty string then).
+
+    Written by the alerts component's anomaly job (an open episode has ``ended_at`` NULL and is updated while it
+    lasts); read by alert rules, the API and the live updates. One row per (stream, class, kind, start)."""
+
+    __tablename__ = "anomaly_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('spike', 'drop', 'down', 'frozen')", name="kind"),
+        UniqueConstraint("stream_id", "object_class", "kind", "started_at", name="uq_anomaly_events_episode"),
+        Index("ix_anomaly_events_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
+    object_class: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    observed: Mapped[float | None] = mapped_column(Float)
+    expected: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
