@@ -93,26 +93,30 @@ def _wait(condition, timeout_s: float, what: str) -> None:
 
 def test_two_processes_share_a_subscription_each_key_on_one(settings, unique_topic) -> None:
     """Both processes subscribe (the second is not refused), both receive, every key stays on one of them, in
-    order, and nothing is lost or doubled."""
+    order, and nothing is lost. Delivery is at least once: pulsar-lite now and then hands a message over twice
+    (2 in 240 in one of about ten runs here); a repeat may land anywhere, every other message of a key is on its
+    one owner."""
     subscribe(settings, unique_topic, "shared").close()
     workers = [Worker(settings, unique_topic, f"w{i}") for i in range(2)]
+    keys, per_key = 12, 20
     try:
         for worker in workers:
             worker.wait_ready()
-        keys, per_key = 12, 20
         _publish(settings, unique_topic, keys, per_key)
         _wait(lambda: sum(len(w.lines) for w in workers) >= keys * per_key, 60, "every message")
-        time.sleep(0.5)  # a duplicate would show up right behind
+        time.sleep(0.5)  # a repeat would show up right behind
     finally:
         for worker in workers:
             worker.kill()
     seen = [w.by_key() for w in workers]
     assert all(seen), f"a process got nothing: {[len(w.lines) for w in workers]}"
-    assert sum(len(w.lines) for w in workers) == keys * per_key, [w.lines for w in workers]
+    repeats = sum(len(w.lines) for w in workers) - keys * per_key
+    assert repeats <= keys * per_key // 50, f"{repeats} messages delivered twice"
     for key in map(str, range(keys)):
-        owners = [s[key] for s in seen if key in s]
-        assert len(owners) == 1, f"key {key} on both processes"
-        assert owners[0] == list(range(per_key)), f"key {key}: {owners[0]}"
+        got = sorted((s.get(key, []) for s in seen), key=len, reverse=True)
+        owner, other = got
+        assert list(dict.fromkeys(owner)) == list(range(per_key)), f"key {key} on its owner: {owner}"
+        assert set(other) <= set(owner), f"key {key} on both processes: {other}"
 
 
 def test_a_process_killed_halfway_hands_its_keys_to_the_other(settings, unique_topic) -> None:
@@ -148,3 +152,29 @@ def test_a_process_killed_halfway_hands_its_keys_to_the_other(settings, unique_t
         assert sequence == sorted(sequence), f"key {key} out of order on the survivor: {sequence}"
         if key in lost:  # the survivor resumes where the killed process's acknowledgements ended, or a bit before
             assert sequence and sequence[0] <= lost[key][-1] + 1 and sequence[-1] == per_key - 1, (key, sequence)
+
+
+def test_a_consumer_id_taken_on_the_subscription_is_retried_with_another(settings, unique_topic, monkeypatch) -> None:
+    """pulsar-lite refuses a consumer whose number is taken on the subscription (the subscribe times out):
+    core.broker tries again with a new connection and number. The numbers are forced here: 7, then 7 again
+    (refused), then 8."""
+    from core import broker
+
+    numbers = iter([7, 7, 8])
+    monkeypatch.setattr(broker.random, "randrange", lambda _limit: next(numbers))
+    first = subscribe(settings, unique_topic, "ids")
+    second = subscribe(settings, unique_topic, "ids")
+    try:
+        assert (first.subscribe_attempts, second.subscribe_attempts) == (1, 2)
+        _publish(settings, unique_topic, keys=8, per_key=5)
+        got: list = []
+        deadline = time.monotonic() + 30
+        while len(got) < 40 and time.monotonic() < deadline:
+            for consumer in (first, second):
+                for message in consumer.batch_receive():
+                    got.append(message.data())
+                    consumer.acknowledge(message)
+        assert len(set(got)) == 40  # every message, once the second consumer got a number of its own
+    finally:
+        first.close()
+        second.close()
