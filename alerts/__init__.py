@@ -1,0 +1,1 @@
+"""Alert rules evaluated against windows, anomaly events and stream health; signed webhook delivery."""
