@@ -1,7 +1,7 @@
 """``streamscope demo``: the whole pipeline on one machine, one process per concern.
 
 Starts the embedded servers, three synthetic live streams of different scenes (or watches ``--url``), registers
-them, runs reader, detector, aggregator and the alerts evaluator as separate processes, builds the dbt marts as soon as the first window
+them, runs reader, detector and aggregator as separate processes, builds the dbt marts as soon as the first window
 is written and then every minute, and serves API and UI. Every child is a ``streamscope`` subcommand started here
 and stopped here, by PID, on Ctrl-C. A state file (``demo.json`` in the data directory) names the streams and the
 PIDs of their sources, for the browser test and the screenshot script.
@@ -217,7 +217,7 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
             child = Child(name, args, logs / f"{name}.log")
             child.start(env)
             children.append(child)
-        typer.echo(f"reader, detector, aggregator, API and alerts evaluator started (logs in {logs}); "
+        typer.echo(f"reader, detector, aggregator and API started (logs in {logs}); "
                    f"statistics windows of {window_seconds} s")
 
         def write_state() -> None:
