@@ -1,5 +1,4 @@
-import { useEffect, useState } from "react";
-import { ApiError } from "../api/client";
+import { useEffect } from "react";
 import { listAlertRules } from "../api/alerts";
 import { PageHeader } from "../components/Layout";
 import { Empty, ErrorMessage, Loading } from "../components/States";
@@ -7,28 +6,18 @@ import { RuleForm } from "../components/alerts/RuleForm";
 import { RuleRow } from "../components/alerts/RuleRow";
 import { TokenCard } from "../components/streams/TokenCard";
 import { useApi } from "../hooks/useApi";
+import { useApiToken } from "../hooks/useApiToken";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
-import { clearToken, loadToken, saveToken } from "../lib/token";
 
 export function AlertsPage() {
   useDocumentTitle("Alerts");
-  const [token, setToken] = useState<string | null>(() => loadToken());
-  const [tokenError, setTokenError] = useState<string | null>(null);
-  const onUnauthorised = (err: ApiError) => {
-    clearToken();
-    setToken(null);
-    setTokenError(`${err.message}. Enter a valid API token.`);
-  };
+  const { token, tokenError, save, forget, onUnauthorised } = useApiToken();
   // Rules are read with the token too (webhook URLs are often credentials): nothing to fetch without it.
   const rules = useApi(token ? `alert-rules-${token.length}` : null, (signal) => listAlertRules(token, signal));
   const rulesError = rules.error;
   useEffect(() => {
-    if (rulesError?.status === 401) {
-      clearToken();
-      setToken(null);
-      setTokenError(`${rulesError.message}. Enter a valid API token.`);
-    }
-  }, [rulesError]);
+    if (rulesError?.status === 401) onUnauthorised(rulesError);
+  }, [rulesError, onUnauthorised]);
 
   return (
     <section aria-labelledby="alerts-title" data-testid="view-alerts">
@@ -38,19 +27,7 @@ export function AlertsPage() {
       />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="flex flex-col gap-6">
-          <TokenCard
-            token={token}
-            error={tokenError}
-            onSave={(t) => {
-              saveToken(t);
-              setToken(loadToken());
-              setTokenError(null);
-            }}
-            onForget={() => {
-              clearToken();
-              setToken(null);
-            }}
-          />
+          <TokenCard token={token} error={tokenError} onSave={save} onForget={forget} />
           <RuleForm token={token} onUnauthorised={onUnauthorised} onCreated={rules.reload} />
         </div>
         <div className="min-w-0 lg:col-span-2">
