@@ -42,7 +42,9 @@ def test_rules_through_the_cli(runtime, clean_tables):
         add_windows(runtime, stream, minute() - timedelta(minutes=5), [7, 7, 7, 7])
         assert json.loads(cli("alerts", "evaluate", "--once").output)["fired"] == 0  # paused
         assert cli("alerts", "resume", str(rule["id"])).exit_code == 0
-        result = json.loads(cli("alerts", "evaluate", "--once").stdout)
+        evaluated = cli("--verbose", "alerts", "evaluate", "--once")  # every log line, libraries' included
+        assert rule["secret"] not in evaluated.output + evaluated.stderr
+        result = json.loads(evaluated.stdout)
         assert (result["fired"], result["deliveries"]) == (1, {"delivered": 1})
         (request,) = receiver.wait_for(1, 10)
         assert delivery.verify(rule["secret"], request.headers, request.body)

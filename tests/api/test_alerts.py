@@ -27,7 +27,8 @@ def clean_rules(api_settings):
     yield
 
 
-def test_create_list_pause_resume_delete(write_client, api_settings, clean_rules) -> None:
+def test_create_list_pause_resume_delete(write_client, api_settings, clean_rules, caplog) -> None:
+    caplog.set_level("DEBUG")
     answer = write_client.post("/api/alerts/rules", headers=AUTH, json=RULE)
     assert answer.status_code == 201, answer.text
     created = answer.json()
@@ -50,6 +51,7 @@ def test_create_list_pause_resume_delete(write_client, api_settings, clean_rules
     assert write_client.delete(f"/api/alerts/rules/{created['id']}", headers=AUTH).status_code == 204
     assert write_client.get(f"/api/alerts/rules/{created['id']}", headers=AUTH).status_code == 404
     assert write_client.delete(f"/api/alerts/rules/{created['id']}", headers=AUTH).status_code == 404
+    assert created["secret"] not in caplog.text  # never logged
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [
