@@ -51,6 +51,9 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
         ("PATCH", "/api/streams/{stream_id}"), ("DELETE", "/api/streams/{stream_id}"),
         ("GET", "/api/streams/{stream_id}/snapshot"), ("GET", "/api/streams/{stream_id}/objects"),
         ("GET", "/api/rankings"), ("GET", "/api/objects"),
+        ("GET", "/api/alerts/rules"), ("POST", "/api/alerts/rules"), ("GET", "/api/alerts/rules/{rule_id}"),
+        ("PATCH", "/api/alerts/rules/{rule_id}"), ("DELETE", "/api/alerts/rules/{rule_id}"),
+        ("GET", "/api/alerts/rules/{rule_id}/history"),
     }
     for path, item in spec["paths"].items():
         for method, operation in item.items():
