@@ -1,1 +1,1 @@
-"""Alert rules evaluated against windows, anomaly events and stream health; signed webhook delivery."""
+"""Alerts: anomalies against each stream's own baseline, and the rules and webhooks that act on them."""
