@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 LOOKBACK_MARGIN = timedelta(hours=6)  # runs are read this far beyond the rule's minutes
 ANOMALY_LOOKBACK = timedelta(hours=24)
 DOWN_GRACE = timedelta(minutes=5)  # reconnecting -> failed within this is one outage
+# An episode that ended this long before its rule was created does not fire (a window is written a little after it
+# ends, so an episode still going when the rule was made may show an end up to a few minutes before).
+NEW_RULE_SLACK = timedelta(minutes=10)
 
 
 @dataclass
@@ -156,7 +159,8 @@ def evaluate_rule(session: Session, rule: AlertRule, now: datetime, summary: Pas
     for episode in sorted(episodes, key=lambda e: e.started_at):
         summary.episodes += 1
         history = past[(episode.stream_id, episode.object_class)]
-        decision = decide(episode, history, cooldown_s=rule.cooldown_s, now=now, grace=grace)
+        decision = decide(episode, history, cooldown_s=rule.cooldown_s, now=now, grace=grace,
+                          not_before=rule.created_at - NEW_RULE_SLACK)
         if decision.extend:
             _extend(session, rule, decision)
         elif decision.fire and _fire(session, rule, streams[episode.stream_id], episode, now):

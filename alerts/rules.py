@@ -143,19 +143,20 @@ class Decision:
 
 
 def decide(episode: Episode, past: Sequence[PastFiring], *, cooldown_s: int, now: datetime,
-           grace: timedelta | None = timedelta(0)) -> Decision:
+           grace: timedelta | None = timedelta(0), not_before: datetime | None = None) -> Decision:
     """Fire a qualifying episode once: not when it has been fired (same key), not when it continues an episode
     already fired (it overlaps that firing's stretch, within ``grace``: a stream that goes from reconnecting to
     failed is down all along), and not within ``cooldown_s`` of the previous firing (it is looked at again at the
     next evaluation, and fires then if it still holds). ``grace`` None: episodes never continue one another
-    (anomaly events are episodes of their own)."""
+    (anomaly events are episodes of their own). An episode whose evidence ended before ``not_before`` (the rule's
+    creation less a few minutes) is history, not news: a new rule does not fire on this morning's episodes."""
     for firing in past:
         if firing.episode_key == episode.key:
             return Decision(episode, extend=firing.episode_key)
     for firing in past if grace is not None else ():
         if firing.started_at <= episode.last_at and firing.last_seen_at + (grace or timedelta(0)) >= episode.started_at:
             return Decision(episode, extend=firing.episode_key)
-    if not episode.qualifies:
+    if not episode.qualifies or (not_before is not None and episode.last_at < not_before):
         return Decision(episode)
     latest = max((f.fired_at for f in past), default=None)
     if latest is not None and now - latest < timedelta(seconds=cooldown_s):

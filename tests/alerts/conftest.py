@@ -55,10 +55,13 @@ def add_anomaly(settings: Settings, stream_id: int, started_at: datetime, score:
         return event.id
 
 
-def add_rule(settings: Settings, url: str, **values) -> tuple[int, str]:
+def add_rule(settings: Settings, url: str, *, created_ago: timedelta | None = None, **values) -> tuple[int, str]:
+    """A rule as the API would store it; ``created_ago`` backdates it (a new rule ignores episodes long over)."""
     raw = {"name": "busy", "condition": "count_above", "object_class": "person", "threshold": 5.0, "minutes": 3,
            "webhook_url": url, "cooldown_s": 0, **values}
     with session_scope(settings) as session:
         spec = alert_rules.validate_rule(raw, is_known_class=alert_rules.class_checker(session), policy=LOCAL)
         rule, secret = alert_rules.create(session, spec)
+        if created_ago is not None:
+            rule.created_at = datetime.now(UTC) - created_ago
         return rule.id, secret

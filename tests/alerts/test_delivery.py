@@ -69,9 +69,10 @@ def test_one_signed_post_per_episode(runtime, clean_tables):
     # Two episodes above 5 people per frame for 3+ minutes, a 2-minute blip that is too short, zeros around.
     add_windows(settings, stream, start, [1, 1, 6, 6, 6, 6, 1, 0, 7, 7, 7, 1, 9, 9, 1])
     with Receiver() as receiver:
-        count_rule, secret = add_rule(settings, receiver.url, name="crowd", minutes=3)
+        count_rule, secret = add_rule(settings, receiver.url, name="crowd", minutes=3,
+                                      created_ago=timedelta(hours=1))
         spike_rule, spike_secret = add_rule(settings, receiver.url, name="spike", condition="anomaly_score",
-                                            threshold=4.0, minutes=0)
+                                            threshold=4.0, minutes=0, created_ago=timedelta(hours=1))
         add_anomaly(settings, stream, start + timedelta(minutes=5), score=6.5)
         add_anomaly(settings, stream, start + timedelta(minutes=9), score=2.0)  # below k: no alert
         for _ in range(3):  # evaluated again and again: still one POST per episode
@@ -94,6 +95,22 @@ def test_one_signed_post_per_episode(runtime, clean_tables):
     assert by_rule[spike_rule] == [(start + timedelta(minutes=5)).isoformat()]
     assert outbox_states(settings) == ["delivered"] * 4
     assert {status for _, status in attempts(settings, count_rule)} == {"delivered"}
+
+
+def test_a_new_rule_fires_on_what_is_going_on_not_on_episodes_long_over(runtime, clean_tables):
+    settings = fast(runtime)
+    stream = add_stream(settings)
+    start = minute() - timedelta(minutes=40)
+    add_windows(settings, stream, start, [6, 6, 6, 6, 0])  # over half an hour ago
+    recent = minute() - timedelta(minutes=4)
+    add_windows(settings, stream, recent, [7, 7, 7])  # still going
+    with Receiver() as receiver:
+        add_rule(settings, receiver.url)
+        worker.run_pass(settings)
+        (request,) = receiver.wait_for(1, 10)
+        worker.run_pass(settings)
+        assert len(receiver.requests) == 1
+    assert json.loads(request.body)["episode"]["started_at"] == recent.isoformat()
 
 
 def test_stream_down_fires_once(runtime, clean_tables):

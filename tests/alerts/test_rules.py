@@ -57,6 +57,12 @@ def test_decide_fires_once_per_episode_and_extends_a_long_one():
     assert later.key != first.key and decide(later, [fired], cooldown_s=0, now=T0).extend == first.key
 
 
+def test_a_new_rule_does_not_fire_on_episodes_long_over():
+    (episode,) = count_episodes(1, "person", windows([6, 6, 6]), above=True, threshold=5, minutes=3)
+    assert not decide(episode, [], cooldown_s=0, now=T0, not_before=T0 + timedelta(minutes=4)).fire
+    assert decide(episode, [], cooldown_s=0, now=T0, not_before=T0 + timedelta(minutes=3)).fire  # still going then
+
+
 def test_a_new_episode_fires_after_the_cooldown_only():
     first, second = count_episodes(1, "person", windows([6, 6, 6, 0, 6, 6, 6]), above=True, threshold=5, minutes=3)
     fired = PastFiring(first.key, first.started_at, first.last_at, T0 + timedelta(minutes=3))
