@@ -131,8 +131,8 @@ def replay(settings, frames, stream_id: int, topic: str) -> None:
 
 
 def run_with_fault(settings, frames, tmp_path: Path, name: str, fault) -> tuple[list, list]:
-    # A window also closes when its stream idles (on the broker's clock) longer than the idle timeout; a fault
-    # must be shorter than that, or the frames after it are rightly counted late. 20 s covers these faults.
+    # A window also closes when its stream idles (on the aggregator's arrival clock) longer than the idle timeout;
+    # frames after a longer fault re-open it (late data within the horizon), so 20 s only saves rewrites.
     pipeline = Pipeline(settings, tmp_path / name, overrides={"STREAMSCOPE_WINDOW_IDLE_TIMEOUT_S": "20"})
     stream_id = add_stream(settings, f"http://127.0.0.1:1/{name}.m3u8", name)
     replay(settings, frames, stream_id, pipeline.overrides["STREAMSCOPE_FRAMES_TOPIC"])
