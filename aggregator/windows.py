@@ -167,6 +167,8 @@ class WindowMachine:
             if stream.loaded_below is None:
                 continue
             capture_ms = to_millis(message.capture_time)
+            if stream.watermark - capture_ms > self.horizon_ms:
+                continue  # beyond the horizon: put aside, whatever was written
             start = capture_ms - capture_ms % self.window_ms
             if start < stream.loaded_below and start not in stream.closed:
                 needed.add((message.stream_id, from_millis(start)))
