@@ -83,17 +83,19 @@ class Flush:
     discard: list[tuple[int, datetime, int]] = field(default_factory=list)  # closed: (stream, start, version)
     ack: list[Any] = field(default_factory=list)
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (handle, reason): dead-letter, then ack
+    zones: Any = None  # aggregator.zones.ZoneFlush: zone rows and state, written in the same transaction
 
     @property
     def has_rows(self) -> bool:
         return bool(self.frame_windows or self.object_stats or self.late or self.sessions or self.tracks
-                    or self.snapshots or self.discard)
+                    or self.snapshots or self.discard or bool(self.zones))
 
     def streams(self) -> set[int]:
         """Every stream with rows in this flush."""
         return (
             {r.stream_id for r in self.frame_windows} | {r.stream_id for r in self.late}
             | {r.stream_id for r in self.snapshots} | {key[0] for key in self.sessions}
+            | (set(self.zones.states) if self.zones is not None else set())
         )
 
     def without(self, streams: set[int]) -> Flush:
@@ -108,6 +110,7 @@ class Flush:
             discard=[w for w in self.discard if w[0] not in streams],
             ack=self.ack,
             rejected=self.rejected,
+            zones=self.zones.without(streams) if self.zones is not None else None,
         )
 
     def __bool__(self) -> bool:

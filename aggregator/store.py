@@ -17,6 +17,7 @@ import psycopg
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
+from aggregator import zone_store
 from aggregator.pipeline import Loaded, StoreUnavailable
 from aggregator.ranges import IntRanges
 from aggregator.rows import Flush, OpenWindow, SessionKey
@@ -263,6 +264,8 @@ class PostgresStore:
             cur.execute(INSERT_TRACKS, _columns(
                 flush.tracks, "stream_id", "session_id", "model", "object_class", "track_id", "window_start",
             ))
+        if flush.zones:
+            zone_store.write(cur, flush.zones)
 
     def prune(self, older_than_days: int) -> int:
         """Forget the state of sessions untouched for ``older_than_days`` (their windows are long closed)."""
