@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from api.queries import IDENTIFIER, STREAM_COLUMNS, _on_marts
 
-# Denominator: the stream's frames (frame_windows, every model) in windows that ended after this version was
-# created, so a zone drawn at noon is not diluted by the morning's frames.
+# Denominator: the stream's frames (frame_windows, every model) in windows that ended after this version began
+# counting (its creation, or its first window when older data were counted with it: a backlog, a replay), so a
+# zone drawn at noon is not diluted by the morning's frames.
 FRAMES = text("""
 SELECT date_trunc(:bucket, f.window_start) AS bucket, sum(f.frames)::bigint AS frames
 FROM frame_windows f
@@ -34,7 +35,14 @@ WHERE stream_id = :stream AND line_id = :zone AND line_version = :version
   AND window_start >= :since AND window_start < :until
 GROUP BY 1, 2 ORDER BY 1, 2
 """)
-VERSION_CREATED = text("SELECT created_at FROM zone_versions WHERE zone_id = :zone AND version = :version")
+VERSION_CREATED = text("""
+SELECT least(v.created_at,
+             (SELECT min(o.window_start) FROM zone_occupancy o WHERE o.zone_id = v.zone_id
+                AND o.zone_version = v.version),
+             (SELECT min(c.window_start) FROM line_crossings c WHERE c.line_id = v.zone_id
+                AND c.line_version = v.version))
+FROM zone_versions v WHERE v.zone_id = :zone AND v.version = :version
+""")
 
 
 def figures(conn, stream_id: int, zone: Any, since: datetime, until: datetime, bucket: str) -> dict[str, Any]:
