@@ -266,7 +266,7 @@ SCENES: dict[str, Scene] = {
             Actor(2, "man_dark_coat", 5, 35, -1, 0.90, 240),  # out
             # Walks up to the line, stands on it swaying +-5 px for 14 s, then walks on: in, once.
             _routed(3, "zidane", 8, 0.70, 210, ((0, -80), (18, 640), *_SWAY, (34, 640), (53, 1400))),
-            Actor(4, "man_dark_coat", 40, 400, +1, 0.95, 250),  # fast: 400 px/s, in
+            Actor(4, "man_dark_coat", 40, 200, +1, 0.95, 250),  # fast: 200 px/s (5x a walker), in
             Actor(5, "zidane", 49, 45, -1, 0.97, 200),  # these two cross side by side, out, within 0.4 s
             Actor(6, "man_jacket", 50, 45, -1, 0.66, 200),
             # In, back out, in again: counted in once and out once.
