@@ -4,10 +4,6 @@ real aggregator counts the counting scene's tracks for that stream and the figur
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -16,43 +12,20 @@ from sqlalchemy import text
 
 from core.broker import subscribe
 from core.db.engine import get_engine
-from core.processes import terminate
 from stream_reader import scenes
 from stream_reader.scene_lines import messages_from_truth
 from tests.aggregator.helpers import AggregatorProcess, publish, register_streams
-from tests.conftest import free_port
-from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS, DIST, ROOT, SHOTS, require
+from tests.api.conftest import MARTS_SCHEMA, TOKEN
+from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS, SHOTS, _serve
 from tests.zones.helpers import SCENE, TRUTH_FPS, records
 
 pytestmark = pytest.mark.browser
-TOKEN = "zones-ui-token-0123456789"
 
 
-@pytest.fixture
-def server(runtime):
-    require((DIST / "index.html").is_file(), "frontend/dist is not built (make frontend)")
-    require(CHROMIUM.is_file(), "Debian's chromium is not installed (make chromium)")
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMSCOPE_DATA_DIR": str(runtime.data_dir),
-           "STREAMSCOPE_DATABASE_URL": "", "STREAMSCOPE_API_TOKENS": json.dumps([TOKEN]),
-           "STREAMSCOPE_API_STATIC_DIR": str(DIST)}
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "api", "--port", str(port)], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base_url}/api/health", timeout=1) as answer:
-                if json.load(answer)["database"]:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the API server did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.1)
-    yield base_url
-    terminate(process)
+@pytest.fixture(scope="module")
+def server(runtime, marts):
+    """`streamscope api` serving frontend/dist (tests/e2e/test_ui.py's server: it writes the known rows first)."""
+    yield from _serve(runtime, marts, MARTS_SCHEMA)
 
 
 def add_snapshot(settings, stream: int) -> None:
