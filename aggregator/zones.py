@@ -312,7 +312,7 @@ class ZoneMachine:
                 continue
             for start in sorted(s for s in stream.windows if s <= until):
                 self._close(stream_id, start, stream.windows.pop(start), out)
-            stream.dirty = True
+                stream.dirty = True  # (a stream without zones has no zone windows: nothing to write)
         from aggregator.zone_state import encode
 
         for stream_id, stream in self._streams.items():

@@ -145,3 +145,14 @@ def test_a_restart_from_the_snapshot_midway_gives_the_uninterrupted_rows() -> No
     assert sorted((r for f in rows for r in f.crossings), key=repr) == sorted(whole.crossings, key=repr)
     assert sorted((r for f in rows for r in f.occupancy), key=repr) == sorted(whole.occupancy, key=repr)
     assert len(whole.crossings) >= 4
+
+
+def test_a_stream_without_zones_keeps_and_writes_nothing() -> None:
+    machine = ZoneMachine(60)
+    machine.restore(1, None)
+    machine.set_definitions(1, Definitions())
+    messages = track_messages([0.3, 0.7])
+    for message in messages:
+        machine.add(message)
+    assert not machine.take([(1, messages[-1].capture_time)])
+    assert machine.evict() == 1
