@@ -78,7 +78,7 @@ def delete_zone(stream_id: StreamId, zone_id: ZoneId, request: Request,
     return Response(status_code=204)
 
 
-@router.get("/streams/{stream_id}/zones/figures", response_model=ZoneFiguresResponse,
+@router.get("/streams/{stream_id}/zone-figures", response_model=ZoneFiguresResponse,
             summary="Occupancy per zone and crossings per line, over a window and per bucket",
             responses=responses(404, 422, 503))
 def zone_figures(

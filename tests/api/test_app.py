@@ -51,6 +51,10 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
         ("PATCH", "/api/streams/{stream_id}"), ("DELETE", "/api/streams/{stream_id}"),
         ("GET", "/api/streams/{stream_id}/snapshot"), ("GET", "/api/streams/{stream_id}/objects"),
         ("GET", "/api/rankings"), ("GET", "/api/objects"),
+        # zones and counting lines (issue 21)
+        ("GET", "/api/streams/{stream_id}/zones"), ("POST", "/api/streams/{stream_id}/zones"),
+        ("PATCH", "/api/streams/{stream_id}/zones/{zone_id}"), ("DELETE", "/api/streams/{stream_id}/zones/{zone_id}"),
+        ("GET", "/api/streams/{stream_id}/zone-figures"), ("GET", "/api/rankings/crossings"),
     }
     for path, item in spec["paths"].items():
         for method, operation in item.items():

@@ -121,7 +121,7 @@ def test_figures_series_and_ranking(client, stream, runtime) -> None:
             "(:s, :w2, 'm', :z, 1, 'person', :e2, 1, 0)"),
             {"s": stream, "w": w0, "e": w0 + timedelta(minutes=1), "w2": w1, "e2": w1 + timedelta(minutes=1),
              "z": line["id"]})
-    answer = client.get(f"/api/streams/{stream}/zones/figures?window=1h&bucket=minute")
+    answer = client.get(f"/api/streams/{stream}/zone-figures?window=1h&bucket=minute")
     assert answer.status_code == 200, answer.text
     items = {i["kind"]: i for i in answer.json()["items"]}
     assert items["zone"]["frames"] == 100 and items["zone"]["version"] == 1

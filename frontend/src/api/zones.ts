@@ -18,7 +18,7 @@ export function getZones(streamId: number | string, signal?: AbortSignal): Promi
 }
 
 export function getZoneFigures(streamId: number | string, window: string, signal?: AbortSignal): Promise<ZoneFiguresResponse> {
-  return request<ZoneFiguresResponse>(`${base(streamId)}/figures?window=${encodeURIComponent(window)}&bucket=minute`, { signal });
+  return request<ZoneFiguresResponse>(`/streams/${encodeURIComponent(String(streamId))}/zone-figures?window=${encodeURIComponent(window)}&bucket=minute`, { signal });
 }
 
 export function createZone(streamId: number | string, body: NewZone, token: string | null): Promise<Zone> {
