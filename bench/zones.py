@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python bench/zones.py [--fps 5,1] [--periods 1] [--truth-only]
     PYTHONPATH=$PWD python bench/zones.py --pipeline [--fps 5] [--periods 1]
+    PYTHONPATH=$PWD python bench/zones.py --throughput
 
 For each sampling rate the counting scene (stream_reader/scenes.py: 4 crossings in and 4 out per 100 s period,
 one lingering on the line, one fast, two side by side, one turning back) is rendered, JPEG-encoded and decoded as
@@ -150,13 +151,39 @@ def pipeline(fps: float, periods: float, work: Path) -> dict:
             "seconds": last - first}
 
 
+def throughput(rounds: int = 5) -> None:
+    """Messages per second through ZoneMachine.add (the counting scene's truth tracks at 5 frames/s, one zone and
+    one line), against the same messages with no zones defined (the cost every zone-less stream pays)."""
+    records, _crossings, _occupancy = truth(3)
+    messages = messages_from_truth(records, 2, SCENE.width, SCENE.height)
+    detections = sum(len(m.detections) for m in messages)
+    for label, defs in (("1 zone + 1 line", DEFS), ("no zones", Definitions())):
+        rates = []
+        for _ in range(rounds):
+            machine = ZoneMachine(60)
+            machine.restore(1, None)
+            machine.set_definitions(1, defs)
+            started = time.perf_counter()
+            for message in messages:
+                machine.add(message)
+            rates.append(len(messages) / (time.perf_counter() - started))
+        rates.sort()
+        per_message = detections / len(messages)
+        print(f"  {label}: {rates[len(rates) // 2]:,.0f} messages/s median of {rounds} ({per_message:.1f} "
+              f"detections per message, {len(messages)} messages)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fps", default="5,1")
     parser.add_argument("--periods", type=float, default=1.0)
     parser.add_argument("--truth-only", action="store_true", help="Only the truth tracks (no detector).")
     parser.add_argument("--pipeline", action="store_true", help="The real processes on a live stream of the scene.")
+    parser.add_argument("--throughput", action="store_true", help="Messages/s through the zone machine.")
     args = parser.parse_args()
+    if args.throughput:
+        throughput()
+        return
     if args.pipeline:
         import tempfile
 
