@@ -115,7 +115,8 @@ def pipeline(fps: float, periods: float, work: Path) -> dict:
     seconds = SCENE.period_s * periods + 5
     settings = runtime_settings(work / "data")
     embedded.up(settings)
-    run = Pipeline(settings, work / "logs")
+    # The model cache of this machine (an OpenVINO INT8 export takes a minute, more on a loaded machine).
+    run = Pipeline(settings, work / "logs", overrides={"STREAMSCOPE_MODEL_CACHE_DIR": str(Settings().models_dir)})
     try:
         with LiveHLSSource("counting", fps=10, directory=work / "hls") as source:
             with session_scope(settings) as session:
@@ -124,7 +125,12 @@ def pipeline(fps: float, periods: float, work: Path) -> dict:
                 zones.create(session, stream_id, "line", "middle", [list(p) for p in scenes.COUNTING_LINE])
                 zones.create(session, stream_id, "zone", "right half", [list(p) for p in scenes.COUNTING_ZONE])
             run.start("detector", "detector", "--idle-exit", "60")
-            run.start("aggregator", "aggregator", "--idle-exit", "70")
+            deadline = time.monotonic() + 600
+            while "detector consuming" not in run.log("detector"):  # model loaded (or exported) and subscribed
+                if time.monotonic() > deadline or run.processes["detector"].poll() is not None:
+                    raise RuntimeError(f"the detector did not start:\n{run.log('detector')[-3000:]}")
+                time.sleep(0.5)
+            run.start("aggregator", "aggregator", "--idle-exit", "60")
             run.run("reader", "--stream", str(stream_id), "--duration", str(seconds), timeout=seconds + 120)
             truth_lines = [json.loads(line) for line in source.truth_path.read_text().splitlines()]
         run.wait("detector", 400)
