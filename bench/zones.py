@@ -100,6 +100,14 @@ def detected_messages(fps: float, periods: float, settings: Settings | None = No
 LATENCY_S = 1.5  # live HLS: from a frame drawn to the reader decoding it (as bench/fidelity.py)
 
 
+def _wait_for_log(run, name: str, line: str, timeout_s: float = 600) -> None:
+    deadline = time.monotonic() + timeout_s
+    while line not in run.log(name):
+        if time.monotonic() > deadline or run.processes[name].poll() is not None:
+            raise RuntimeError(f"{name} did not start:\n{run.log(name)[-3000:]}")
+        time.sleep(0.5)
+
+
 def pipeline(fps: float, periods: float, work: Path) -> dict:
     """The scene through reader -> detector -> aggregator; crossings and occupancy vs the truth of the span read."""
     import json
@@ -125,12 +133,9 @@ def pipeline(fps: float, periods: float, work: Path) -> dict:
                 zones.create(session, stream_id, "line", "middle", [list(p) for p in scenes.COUNTING_LINE])
                 zones.create(session, stream_id, "zone", "right half", [list(p) for p in scenes.COUNTING_ZONE])
             run.start("detector", "detector", "--idle-exit", "60")
-            deadline = time.monotonic() + 600
-            while "detector consuming" not in run.log("detector"):  # model loaded (or exported) and subscribed
-                if time.monotonic() > deadline or run.processes["detector"].poll() is not None:
-                    raise RuntimeError(f"the detector did not start:\n{run.log('detector')[-3000:]}")
-                time.sleep(0.5)
+            _wait_for_log(run, "detector", "detector consuming")  # model loaded (or exported) and subscribed
             run.start("aggregator", "aggregator", "--idle-exit", "60")
+            _wait_for_log(run, "aggregator", "aggregator consuming")  # subscribed before the first detection
             run.run("reader", "--stream", str(stream_id), "--duration", str(seconds), timeout=seconds + 120)
             truth_lines = [json.loads(line) for line in source.truth_path.read_text().splitlines()]
         run.wait("detector", 400)
