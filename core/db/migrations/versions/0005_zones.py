@@ -1,7 +1,7 @@
 """zones and counting lines: versioned definitions, occupancy and crossing statistics, the aggregator's state
 
 Revision ID: 0005_zones
-Revises: 0003_anomaly_events
+Revises: 0004_alert_rules
 Create Date: 2026-12-02 19:10:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_zones"
-down_revision = "0003_anomaly_events"
+down_revision = "0004_alert_rules"
 branch_labels = None
 depends_on = None
 
