@@ -19,6 +19,7 @@ from aggregator.ranges import IntRanges
 from aggregator.rows import Flush, OpenWindow, SessionKey
 from aggregator.snapshot import session_keys
 from aggregator.windows import WindowMachine
+from aggregator.zone_hook import ZoneCounting
 from core.backoff import Backoff
 from core.messages import DetectionMessage, MessageError, decode_detections
 
@@ -100,6 +101,7 @@ class Aggregator:
         sleep: Callable[[float], None] = time.sleep,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
+        zones: ZoneCounting | None = None,
     ):
         self.machine = machine
         self.store = store
@@ -111,6 +113,7 @@ class Aggregator:
         self.streams_lost = 0
         self.retries = 0
         self._seen = (0, 0, 0, 0)
+        self.zones = zones  # zone occupancy and line crossings (aggregator/zone_hook.py), or None
 
     def start(self, now_ms: int | None = None) -> int:
         """Rebuild every persisted open window (a stream may never send again: its windows must still close on
@@ -143,9 +146,12 @@ class Aggregator:
             for stream_id, start in needed:
                 self.machine.restore_closed(stream_id, start, closed.states.get((stream_id, start)),
                                             (stream_id, start) in closed.stateless)
-        add = self.machine.add
+        add, zones = self.machine.add, self.zones
+        if zones is not None:
+            zones.prepare({message.stream_id for message, _, _ in decoded}, self.retrying)
         for message, publish_ms, handle in decoded:
-            add(message, publish_ms, handle)
+            if add(message, publish_ms, handle) == "counted" and zones is not None:
+                zones.add(message)
         self.flush()
 
     def _restore(self, streams: set[int], sessions: set[SessionKey]) -> None:
@@ -170,10 +176,12 @@ class Aggregator:
         self.flush()
 
     def evict(self) -> int:
-        return self.machine.evict()
+        return self.machine.evict() + (self.zones.evict() if self.zones is not None else 0)
 
     def flush(self) -> None:
         flush = self.machine.take()
+        if self.zones is not None:
+            self.zones.take(flush, self.retrying)
         if flush.has_rows:
             started = time.perf_counter()
             lost = self.retrying(lambda: self.store.write(flush))
@@ -182,6 +190,8 @@ class Aggregator:
             for stream_id in lost:
                 log.warning("stream %s was removed or is handled by another process: forgetting it", stream_id)
                 self.machine.forget_stream(stream_id)
+                if self.zones is not None:
+                    self.zones.forget(stream_id)
                 self.streams_lost += 1
                 self.observer.stream_lost()
         for handle, reason in flush.rejected:

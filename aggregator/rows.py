@@ -104,17 +104,20 @@ class Flush:
     moves: list[UniqueMove] = field(default_factory=list)  # unique objects taken over by an earlier window
     ack: list[Any] = field(default_factory=list)
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (handle, reason): dead-letter, then ack
+    zones: Any = None  # aggregator.zones.ZoneFlush: zone rows and state, written in the same transaction
 
     @property
     def has_rows(self) -> bool:
         return bool(self.frame_windows or self.object_stats or self.late or self.sessions or self.tracks
-                    or self.snapshots or self.discard or self.closed or self.moves)
+                    or self.snapshots or self.discard or self.closed or self.moves
+                    or bool(self.zones))
 
     def streams(self) -> set[int]:
         """Every stream with rows in this flush."""
         return (
             {r.stream_id for r in self.frame_windows} | {r.stream_id for r in self.late}
             | {r.stream_id for r in self.snapshots} | {key[0] for key in self.sessions}
+            | (set(self.zones.states) if self.zones is not None else set())
         )
 
     def without(self, streams: set[int]) -> Flush:
@@ -131,6 +134,7 @@ class Flush:
             moves=[r for r in self.moves if r.stream_id not in streams],
             ack=self.ack,
             rejected=self.rejected,
+            zones=self.zones.without(streams) if self.zones is not None else None,
         )
 
     def __bool__(self) -> bool:

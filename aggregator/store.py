@@ -18,6 +18,7 @@ import psycopg
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
+from aggregator import zone_store
 from aggregator.pipeline import Loaded, LoadedClosed, StoreUnavailable
 from aggregator.ranges import IntRanges
 from aggregator.rows import Flush, OpenWindow, SessionKey
@@ -309,6 +310,8 @@ class PostgresStore:
                 *_columns(flush.closed, "stream_id", "window_start"),
                 [json.dumps(w.state, separators=(",", ":")) for w in flush.closed],
             ))
+        if flush.zones:
+            zone_store.write(cur, flush.zones)
 
     def prune(self, older_than_days: int, late_horizon_hours: float | None = None) -> int:
         """Forget the state of sessions untouched for ``older_than_days`` (their windows are long closed), and,

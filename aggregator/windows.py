@@ -217,7 +217,8 @@ class WindowMachine:
     # ------------------------------------------------------------------------------------------- input
 
     def add(self, message: DetectionMessage, publish_ms: int, handle: Any) -> str:
-        """Take one message; returns its fate: counted, duplicate, late or rejected. Its handle is acknowledged
+        """Take one message; returns its fate: counted, reopened (late, into its written window), duplicate,
+        late (beyond the horizon) or rejected. Its handle is acknowledged
         (rejected: dead-lettered) after the next :meth:`take` is committed. (The hot path: kept flat.)"""
         if publish_ms > self.clock_ms:
             self._advance(publish_ms)
@@ -414,7 +415,7 @@ class WindowMachine:
         self._emit[(stream_id, start)] = window
         self.counters.counted += 1
         self.counters.reopened += 1
-        return "counted"
+        return "reopened"
 
     def _reject(self, handle: Any, reason: str) -> str:
         self._out.rejected.append((handle, reason))

@@ -18,6 +18,7 @@ from typing import Any
 from aggregator.pipeline import Aggregator
 from aggregator.store import PostgresStore
 from aggregator.windows import WindowMachine
+from aggregator.zone_hook import zone_counting
 from core.broker import DeadLetters, subscribe
 from core.settings import Settings
 
@@ -86,7 +87,8 @@ def run(
     )
     dead = DeadLetters(settings, topic)
     receive, acknowledge = consumer.batch_receive, consumer.acknowledge
-    aggregator = Aggregator(machine, store, PulsarAcks(acknowledge, dead), observer=observer)
+    aggregator = Aggregator(machine, store, PulsarAcks(acknowledge, dead), observer=observer,
+                            zones=zone_counting(settings, store))
     restored = aggregator.start(_arrival_ms())
     log.info("aggregator consuming %s as %s (%d streams with open windows restored)", settings.topic(topic),
              subscription, restored)

@@ -17,6 +17,7 @@ from api.guards import Guards, WriteLimits
 from api.metrics import install_metrics
 from api.routers import alerts as alert_rules_router
 from api.routers import health, objects, rankings, streams
+from api.routers import zones as zone_routes
 from api.routers.health import version
 from api.static import mount_ui, static_dir
 from core.settings import Settings, get_settings
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> Fa
     app.state.settings = settings  # None: follow get_settings() per request
     app.state.cache = TTLCache(config.api_cache_seconds)
     errors.install(app)
-    for router in (health.router, streams.router, rankings.router, objects.router):
+    for router in (health.router, streams.router, rankings.router, objects.router, zone_routes.router):
         app.include_router(router, prefix="/api")
     app.include_router(alert_rules_router.router, prefix="/api")
     # Middleware added last runs first: CORS, then metrics (cached answers are counted), then the cache.

@@ -34,6 +34,7 @@ COMPONENT_CLIS = (
     "api.cli",
     "core.demo",
     "alerts.cli",
+    "core.zones_cli",
 )
 
 

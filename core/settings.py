@@ -175,6 +175,17 @@ class Settings(BaseSettings):
     )
     airflow_alerts_interval_minutes: int = Field(1, ge=1, le=60, description="alerts DAG: minutes per run.")
 
+    # --- zones and counting lines (issue 21) ---------------------------------------------------------
+    zones_enabled: bool = Field(True, description="The aggregator counts zone occupancy and line crossings.")
+    zone_line_band: float = Field(
+        0.01, ge=0, le=0.2, description="Hysteresis: a track's side of a line settles only beyond this distance "
+        "(share of the picture), so a box flickering on the line is not counted.",
+    )
+    zone_track_ttl_s: float = Field(300.0, gt=0, description="Forget a track's line state this long after it was "
+                                    "last seen (stream event time).")
+    zone_refresh_s: float = Field(30.0, ge=0, description="The aggregator reloads a stream's zones and lines from "
+                                  "Postgres at most this often (a new version counts from then on).")
+
     @field_validator("api_tokens", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

@@ -13,6 +13,7 @@ occupancy with. The occlusion share is measured on a coarse grid (:data:`GRID` p
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -60,6 +61,9 @@ class Actor:
     direction: int
     ground: float
     height: int
+    # Instead of a straight pass: (seconds after start_s, x of the box's centre in px) key points, moved between
+    # in straight lines (stops, turns, swaying on the spot); off screen before the first and after the last.
+    route: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,12 @@ def actor_box(actor: Actor, scene: Scene, t: float) -> tuple[float, float, float
     sprite = SPRITES[actor.sprite]
     w = actor.height * sprite.aspect
     elapsed = t - actor.start_s
+    if actor.route:
+        centre = route_x(actor.route, elapsed)
+        if centre is None:
+            return None
+        y1 = actor.ground * scene.height
+        return (centre - w / 2, y1 - actor.height, centre + w / 2, y1)
     travel = scene.width + w
     if elapsed < 0 or elapsed * actor.speed > travel:
         return None
@@ -106,6 +116,16 @@ def actor_box(actor: Actor, scene: Scene, t: float) -> tuple[float, float, float
     x0 = -w + shift if actor.direction > 0 else scene.width - shift
     y1 = actor.ground * scene.height
     return (x0, y1 - actor.height, x0 + w, y1)
+
+
+def route_x(route: tuple[tuple[float, float], ...], elapsed: float) -> float | None:
+    """The centre x on a route ``elapsed`` seconds after its start (None outside the route's time)."""
+    if elapsed < route[0][0] or elapsed > route[-1][0]:
+        return None
+    for (t0, x0), (t1, x1) in itertools.pairwise(route):
+        if t0 <= elapsed <= t1:
+            return x0 if t1 == t0 else x0 + (x1 - x0) * (elapsed - t0) / (t1 - t0)
+    return route[-1][1]
 
 
 def objects_at(scene: Scene, t: float) -> list[Placed]:
@@ -189,6 +209,21 @@ def _walkers(first_id: int, specs: list[tuple[str, float, float, int, float, int
     return tuple(Actor(first_id + i, *spec) for i, spec in enumerate(specs))
 
 
+def _routed(actor_id: int, sprite: str, start_s: float, ground: float, height: int,
+            route: tuple[tuple[float, float], ...]) -> Actor:
+    return Actor(actor_id, sprite, start_s, 0.0, 1, ground, height, route)
+
+
+# The counting scene's line and zone (normalised; see stream_reader/scene_lines.py). The line is drawn from the
+# bottom of the picture upwards, so its right-hand side, "in", is the right half: walking rightwards is "in".
+COUNTING_LINE = ((0.5, 0.98), (0.5, 0.35))
+COUNTING_ZONE = ((0.55, 0.55), (0.95, 0.55), (0.95, 0.99), (0.55, 0.99))
+# Per period: in 4 (a walker, the one who lingers on the line, the fast one, the one who turns back), out 4 (a
+# walker, the two side by side, the one who turns back); the turner crosses in a second time, not counted again.
+COUNTING_TRUTH = {"in": 4, "out": 4}
+_SWAY = tuple((18 + 2 * i, 640 + (5 if i % 2 else -5)) for i in range(1, 8))  # +-5 px on the line for 14 s
+
+
 # Speeds are px/s at 1280x720; the pipeline samples 1 frame/s by default, so a walker moves 25-45 px between
 # sampled frames (a person walking across a street seen from a first-floor window).
 SCENES: dict[str, Scene] = {
@@ -224,6 +259,23 @@ SCENES: dict[str, Scene] = {
         description="buses driving through, people walking along the near pavement",
     ),
     "empty": Scene("empty", 30.0, (), description="the background alone: every detection is a false one"),
+    "counting": Scene(
+        "counting", 100.0,
+        (
+            Actor(1, "man_jacket", 0, 40, +1, 0.80, 230),  # in
+            Actor(2, "man_dark_coat", 5, 35, -1, 0.90, 240),  # out
+            # Walks up to the line, stands on it swaying +-5 px for 14 s, then walks on: in, once.
+            _routed(3, "zidane", 8, 0.70, 210, ((0, -80), (18, 640), *_SWAY, (34, 640), (53, 1400))),
+            Actor(4, "man_dark_coat", 40, 200, +1, 0.95, 250),  # fast: 200 px/s (5x a walker), in
+            Actor(5, "zidane", 49, 45, -1, 0.97, 200),  # these two cross side by side, out, within 0.4 s
+            Actor(6, "man_jacket", 50, 45, -1, 0.66, 200),
+            # In, back out, in again: counted in once and out once.
+            _routed(7, "man_jacket", 56, 0.85, 230, ((0, -40), (14, 760), (17, 760), (23, 520), (26, 520),
+                                                      (29, 760), (44, 1340))),
+        ),
+        description="people crossing a counting line a known number of times each way: one lingers on it, one "
+                    "is fast, two cross side by side, one turns back",
+    ),
 }
 
 

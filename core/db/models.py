@@ -364,3 +364,92 @@ class AggregatorClosedWindow(Base):
     window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
     state: Mapped[dict] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+# --- zones and counting lines (issue 21) ------------------------------------------------------------------
+
+
+class Zone(Base):
+    """A named polygon zone or directed counting line of a stream, in normalised coordinates. ``version`` and
+    ``points`` are the current version's (every edit adds a :class:`ZoneVersion` and bumps ``version``);
+    removing sets ``deleted_at`` so the statistics computed with it keep their name."""
+
+    __tablename__ = "zones"
+    __table_args__ = (
+        CheckConstraint("kind IN ('zone', 'line')", name="kind"),
+        Index("uq_zones_live_name", "stream_id", "kind", "name", unique=True,
+              postgresql_where="deleted_at IS NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    points: Mapped[list] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ZoneVersion(Base):
+    """Every version a zone or line has had: what a statistic's ``zone_version`` / ``line_version`` means."""
+
+    __tablename__ = "zone_versions"
+
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    points: Mapped[list] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+class ZoneOccupancy(Base):
+    """Per window, model, zone version and class: detections whose anchor was inside, mean and max per frame
+    (zeros included), distinct tracks inside and their summed time inside."""
+
+    __tablename__ = "zone_occupancy"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    zone_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(TZ)
+    frames: Mapped[int] = mapped_column(Integer)
+    detections: Mapped[int] = mapped_column(Integer)
+    mean_per_frame: Mapped[float] = mapped_column(Float)
+    max_per_frame: Mapped[int] = mapped_column(Integer)
+    objects: Mapped[int] = mapped_column(Integer)
+    dwell_seconds: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class LineCrossing(Base):
+    """Per window, model, line version and class: tracks that crossed in and out (each at most once per
+    direction)."""
+
+    __tablename__ = "line_crossings"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    line_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(TZ)
+    crossings_in: Mapped[int] = mapped_column(Integer)
+    crossings_out: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AggregatorZoneState(Base):
+    """The aggregator's zone state of a stream (track sides, counted crossings, open zone windows), rewritten in
+    the transaction of each batch that changed it, like ``aggregator_open``."""
+
+    __tablename__ = "aggregator_zone_state"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())

@@ -54,6 +54,10 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
         ("GET", "/api/alerts/rules"), ("POST", "/api/alerts/rules"), ("GET", "/api/alerts/rules/{rule_id}"),
         ("PATCH", "/api/alerts/rules/{rule_id}"), ("DELETE", "/api/alerts/rules/{rule_id}"),
         ("GET", "/api/alerts/rules/{rule_id}/history"),
+        # zones and counting lines (issue 21)
+        ("GET", "/api/streams/{stream_id}/zones"), ("POST", "/api/streams/{stream_id}/zones"),
+        ("PATCH", "/api/streams/{stream_id}/zones/{zone_id}"), ("DELETE", "/api/streams/{stream_id}/zones/{zone_id}"),
+        ("GET", "/api/streams/{stream_id}/zone-figures"), ("GET", "/api/rankings/crossings"),
     }
     for path, item in spec["paths"].items():
         for method, operation in item.items():

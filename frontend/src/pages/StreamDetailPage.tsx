@@ -6,10 +6,12 @@ import { ObjectsChart, METRIC_LABELS } from "../components/ObjectsChart";
 import { PageHeader } from "../components/Layout";
 import { Empty, ErrorMessage, Loading } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
-import { Thumbnail } from "../components/Thumbnail";
 import { WindowPicker } from "../components/WindowPicker";
 import { useApi } from "../hooks/useApi";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
+import { getZoneFigures, getZones } from "../api/zones";
+import { ZoneEditor } from "../components/zones/ZoneEditor";
+import { ZoneFiguresCard } from "../components/zones/ZoneFiguresCard";
 import {
   formatBitrate,
   formatDateTime,
@@ -49,6 +51,15 @@ export default function StreamDetailPage() {
   const series = useApi(validId ? `series:${id}:${state.range}` : null, (signal) =>
     getStreamObjects(id, rangeToRequest(state.range, new Date()), signal),
   );
+
+  const zones = useApi(validId ? `zones:${id}` : null, (signal) => getZones(id, signal));
+  const zoneFigures = useApi(validId ? `zone-figures:${id}:${state.range}` : null, (signal) => getZoneFigures(id, state.range, signal), {
+    refreshMs: REFRESH_MS / 2,
+  });
+  const zonesSaved = () => {
+    zones.reload();
+    zoneFigures.reload();
+  };
 
   const name = stream.data ? streamLabel(stream.data) : `Stream ${id}`;
   useDocumentTitle(name);
@@ -103,7 +114,11 @@ export default function StreamDetailPage() {
       ) : !stream.data ? (
         <Loading label="Loading stream…" />
       ) : (
-        <StreamBody detail={stream.data}>
+        <StreamBody
+          detail={stream.data}
+          snapshot={<ZoneEditor streamId={id} snapshotUrl={stream.data.snapshot_url} alt={`Latest annotated snapshot of ${name}`} zones={zones.data?.items ?? []} onSaved={zonesSaved} />}
+          figures={<ZoneFiguresCard items={zoneFigures.data?.items ?? []} windowLabel={formatWindow(state.range)} />}
+        >
           <div className="card p-4 sm:p-5" data-testid="chart-card">
             <div className="mb-4 flex flex-wrap items-end justify-between gap-4">
               <h2 className="text-base font-semibold text-slate-900">Objects over time</h2>
@@ -162,8 +177,7 @@ function StreamSubtitle({ detail }: { detail: StreamDetail }) {
   );
 }
 
-function StreamBody({ detail, children }: { detail: StreamDetail; children: ReactNode }) {
-  const name = streamLabel(detail);
+function StreamBody({ detail, snapshot, figures, children }: { detail: StreamDetail; snapshot: ReactNode; figures: ReactNode; children: ReactNode }) {
   return (
     <>
       {detail.status_reason && (
@@ -173,15 +187,11 @@ function StreamBody({ detail, children }: { detail: StreamDetail; children: Reac
       )}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="flex min-w-0 flex-col gap-6 lg:col-span-2">
-          <figure className="card m-0 overflow-hidden" data-testid="stream-snapshot">
-            <Thumbnail src={detail.snapshot_url} alt={`Latest annotated snapshot of ${name}`} className="aspect-video w-full" eager />
-            <figcaption className="px-4 py-2 text-xs text-slate-500">
-              Latest annotated snapshot · last frame {formatRelative(detail.last_frame_at)}
-            </figcaption>
-          </figure>
+          {snapshot}
           {children}
         </div>
         <div className="flex min-w-0 flex-col gap-6">
+          {figures}
           <TopObjects items={detail.top_objects} />
           <HealthCard health={detail.health} />
           <MetaCard detail={detail} />

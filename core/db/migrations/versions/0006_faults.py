@@ -1,7 +1,7 @@
 """aggregator_closed: written windows' full state, so late detections update their rows (issue 16)
 
 Revision ID: 0006_faults
-Revises: 0004_alert_rules
+Revises: 0005_zones
 Create Date: 2026-12-02 20:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_faults"
-down_revision = "0004_alert_rules"
+down_revision = "0005_zones"
 branch_labels = None
 depends_on = None
 
