@@ -154,17 +154,17 @@ class Settings(BaseSettings):
                                          "baseline rests on (dbt var baseline_weeks).")
     trending_min_weeks: int = Field(2, ge=1, le=52, description="Fewest weeks of history a trending score or an "
                                     "anomaly needs (dbt var baseline_min_weeks).")
-    trending_score_floor: float = Field(0.25, gt=0, description="Objects per frame added to 1.4826*MAD in the "
+    trending_score_floor: float = Field(0.1, gt=0, description="Objects per frame added to 1.4826*MAD in the "
                                         "robust z, so a flat history does not turn noise into a spike.")
-    anomaly_threshold: float = Field(4.0, gt=0, description="A window whose robust z is at least this (or at most "
+    anomaly_threshold: float = Field(6.0, gt=0, description="A window whose robust z is at least this (or at most "
                                      "minus this) opens a spike (drop) episode.")
-    anomaly_release: float = Field(2.0, ge=0, description="An episode ends at the first window whose |z| falls "
+    anomaly_release: float = Field(3.0, ge=0, description="An episode ends at the first window whose |z| falls "
                                    "below this (hysteresis).")
     anomaly_min_window_frames: int = Field(20, ge=1, description="A window with fewer frames is no evidence of "
                                            "a spike or drop.")
     anomaly_down_minutes: float = Field(2.0, gt=0, description="Minutes without processed frames before a stream "
                                         "is down (no reader session) or frozen (a session, no frames).")
-    anomaly_lookback_hours: float = Field(6.0, gt=0, le=168, description="Windows the anomaly job re-reads on "
+    anomaly_lookback_hours: float = Field(6.0, gt=0, le=24, description="Windows the anomaly job re-reads on "
                                           "each run (open episodes are followed from their start).")
 
     @field_validator("api_tokens", "cors_origins", mode="before")

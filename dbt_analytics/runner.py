@@ -48,6 +48,7 @@ def settings_vars(settings: Settings) -> dict[str, object]:
     return {
         "min_frames": settings.api_min_frames,
         "min_detections": settings.api_min_detections,
+        "min_window_frames": settings.anomaly_min_window_frames,
         "baseline_weeks": settings.trending_baseline_weeks,
         "baseline_min_weeks": settings.trending_min_weeks,
         "score_floor": settings.trending_score_floor,

@@ -42,15 +42,18 @@
 {#- A class of a stream with fewer detections in a window is not ranked for it (settings.api_min_detections). -#}
 {% macro min_detections() %}{{ return(whole_var('min_detections', 10, 0, 10)) }}{% endmacro %}
 
+{#- A window with fewer frames is no evidence of a spike or drop (settings.anomaly_min_window_frames). -#}
+{% macro min_window_frames() %}{{ return(whole_var('min_window_frames', 20, 0, 20)) }}{% endmacro %}
+
 {#- Trailing weeks a baseline rests on, and the fewest of them a score needs (settings.baseline_*). -#}
 {% macro baseline_weeks() %}{{ return(whole_var('baseline_weeks', 4, 1, 4)) }}{% endmacro %}
 {% macro baseline_min_weeks() %}{{ return(whole_var('baseline_min_weeks', 2, 1, 2)) }}{% endmacro %}
 
 {#- Added to 1.4826 * MAD in a robust z (objects per frame), so a flat history does not make noise a spike. -#}
 {% macro score_floor() %}
-  {%- set value = var('score_floor', 0.25) -%}
+  {%- set value = var('score_floor', 0.1) -%}
   {%- if value is not number or value is boolean or value <= 0 -%}
-    {{ exceptions.raise_compiler_error("var score_floor must be a number > 0 (e.g. 0.25), got " ~ value) }}
+    {{ exceptions.raise_compiler_error("var score_floor must be a number > 0 (e.g. 0.1), got " ~ value) }}
   {%- endif -%}
   {{ return(value) }}
 {% endmacro %}

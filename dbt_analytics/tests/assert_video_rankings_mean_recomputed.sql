@@ -2,10 +2,14 @@
 -- lookback, recomputed straight from object_stats and frame_windows, for every ranking window. Streams whose
 -- statistics changed after the incremental marts under the view were built are left to the next build.
 {% set model_filter = var("model", none) %}
+{#- object_counts named, not ref'd: a second ref would move this test onto object_counts' task in the DAG,
+    before the view exists. Its newest updated_at is when the marts under the view were last built. -#}
+{% set rankings = ref('video_rankings') %}
+{% set counts = adapter.quote(rankings.schema) ~ '.object_counts' %}
 
 with lookback as (
     select distinct lookback_hours, as_of - interval '1 hour' * lookback_hours as since, as_of,
-           (select max(updated_at) from {{ ref('object_counts') }}) as built_at
+           (select max(updated_at) from {{ counts }}) as built_at
     from {{ ref('video_rankings') }}
 ),
 

@@ -13,6 +13,7 @@ Times are UTC on 2026-11-20; windows last 10 minutes and process 10 frames each.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -151,8 +152,12 @@ def load(engine) -> None:
         insert_windows(conn, windows(), written_at_window_end=True)
 
 
+# The fixture's ranking window is 3 h; min_detections 0 keeps the zero-detection class (umbrella) in the rankings.
+DBT_VARS = {"as_of": AS_OF, "lookback_hours": LOOKBACK_HOURS, "min_detections": 0}
+
+
 def dbt_vars() -> str:
-    return f"{{as_of: '{AS_OF}', lookback_hours: {LOOKBACK_HOURS}, min_detections: 0}}"
+    return json.dumps(DBT_VARS)
 
 
 # ------------------------------------------------------------------------------------ hand-computed marts

@@ -21,7 +21,8 @@ def test_every_evidence_setting_is_a_dbt_var(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url="postgresql://u:@/db?host=/tmp", api_min_detections=7,
                         trending_baseline_weeks=6, trending_min_weeks=3, trending_score_floor=0.5)
     assert _vars(dbt_command(settings, ["build"])) == {
-        "min_frames": 30, "min_detections": 7, "baseline_weeks": 6, "baseline_min_weeks": 3, "score_floor": 0.5}
+        "min_frames": 30, "min_detections": 7, "min_window_frames": 20, "baseline_weeks": 6, "baseline_min_weeks": 3,
+        "score_floor": 0.5}
 
 
 def test_dbt_ranking_windows_are_the_apis():
@@ -38,8 +39,8 @@ def test_explicit_dbt_vars_and_command_line_win(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url="postgresql://u:@/db?host=/tmp", api_min_frames=10,
                         dbt_vars={"min_frames": 5, "lookback_hours": 2})
     assert _vars(dbt_command(settings, ["build"])) == {"min_frames": 5, "lookback_hours": 2, "min_detections": 10,
-                                                        "baseline_weeks": 4, "baseline_min_weeks": 2,
-                                                        "score_floor": 0.25}
+                                                        "min_window_frames": 20, "baseline_weeks": 4,
+                                                        "baseline_min_weeks": 2, "score_floor": 0.1}
     given = dbt_command(settings, ["build", "--vars", '{"min_frames": 1}'])
     assert given.count("--vars") == 1 and _vars(given) == {"min_frames": 1}
     assert "--vars" not in dbt_command(settings, ["deps"])
