@@ -135,8 +135,10 @@ def _plan(rng: np.random.Generator, spec: StreamSpec, week: tuple[datetime, date
 
 def generate(weeks: int = 6, window_seconds: int = 60, fps: float = 1.0, seed: int = 20,
              streams: tuple[StreamSpec, ...] = STREAMS, start: datetime = MONDAY,
-             window_noise: float = 0.05, week_drift: float = 0.04) -> History:
-    """The history: ``weeks`` weeks from ``start``; the last one carries the injected episodes."""
+             window_noise: float = 0.05, week_drift: float = 0.04,
+             episodes: list[Injected] | None = None) -> History:
+    """The history: ``weeks`` weeks from ``start``; the last one carries the injected episodes (random ones,
+    or exactly ``episodes``)."""
     assert weeks >= 3, "the baselines need weeks before the two scored ones"
     rng = np.random.default_rng(seed)
     window = timedelta(seconds=window_seconds)
@@ -144,7 +146,8 @@ def generate(weeks: int = 6, window_seconds: int = 60, fps: float = 1.0, seed: i
     frames_full = max(1, round(fps * window_seconds))
     n = int(timedelta(weeks=weeks) / window)
     for spec in streams:
-        plan = _plan(rng, spec, history.episode_week, window)
+        plan = (_plan(rng, spec, history.episode_week, window) if episodes is None
+                else [e for e in episodes if e.stream_id == spec.stream_id])
         history.injected += plan
         drift = {(cls, w): 1 + rng.normal(0, week_drift) for cls in spec.classes for w in range(weeks)}
         session_start: datetime | None = start

@@ -9,11 +9,20 @@
   window_mad is the same spread for single windows (the anomaly job scores windows, whose means scatter more
   than hourly ones: counting noise, and the day's curve within an hour): the median of |window mean - median|
   over the history's windows of this hour of the week with at least var min_window_frames frames.
-  A table, rebuilt whole by every dbt build (it moves by an hour per hour; a stale build only misses the
-  newest hours).
+  Recomputed whole by every dbt build (it moves by an hour per hour; a stale build only misses the newest
+  hours). Incremental only in form: each build empties it and inserts every row in one transaction, because a
+  table materialization would drop it (CASCADE) and take the trending_now view with it until that view is
+  rebuilt; readers see the old rows until the build commits.
 -#}
-{{ config(indexes=[{'columns': ['stream_id', 'object_class', 'hour_of_week'], 'unique': True},
-                   {'columns': ['hour_of_week']}]) }}
+{{ config(
+    materialized='incremental',
+    unique_key=['stream_id', 'object_class', 'hour_of_week'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    pre_hook=["{% if is_incremental() %}delete from {{ this }}{% endif %}"],
+    indexes=[{'columns': ['stream_id', 'object_class', 'hour_of_week'], 'unique': True},
+             {'columns': ['hour_of_week']}],
+) }}
 
 with
 

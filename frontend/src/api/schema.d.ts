@@ -126,6 +126,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/trending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Streams most above their own normal now */
+        get: operations["trending_api_trending_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -513,6 +530,83 @@ export interface components {
          * @enum {string}
          */
         StreamStatus: "pending" | "live" | "reconnecting" | "ended" | "failed" | "paused";
+        /** TrendingItem */
+        TrendingItem: {
+            /** Detections */
+            detections: number;
+            /**
+             * Expected
+             * @description The stream's median hourly mean for this hour of the week (its baseline).
+             */
+            expected: number;
+            /**
+             * Frames
+             * @description Frames processed this hour so far.
+             */
+            frames: number;
+            /**
+             * History Hours
+             * @description Hourly means the baseline rests on.
+             */
+            history_hours: number;
+            /**
+             * History Weeks
+             * @description Weeks of history the baseline rests on.
+             */
+            history_weeks: number;
+            /**
+             * Mad
+             * @description Median absolute deviation of those hourly means.
+             */
+            mad: number;
+            /**
+             * Object
+             * @description The class (the stream's highest-scoring one unless the request names one).
+             */
+            object: string;
+            /**
+             * Observed
+             * @description Mean objects per frame this UTC hour so far (zeros included).
+             */
+            observed: number;
+            /** Rank */
+            rank: number;
+            /**
+             * Score
+             * @description (observed - expected) / (1.4826 * mad + floor): how far above its own normal.
+             */
+            score: number;
+            stream: components["schemas"]["StreamOut"];
+        };
+        /** TrendingResponse */
+        TrendingResponse: {
+            /**
+             * Analytics Built
+             * @description false until the first dbt build has made the marts: the figures are then empty, not missing.
+             * @default true
+             */
+            analytics_built?: boolean;
+            /**
+             * Hour
+             * Format: date-time
+             * @description The UTC hour scored (the current one).
+             */
+            hour: string;
+            /**
+             * Hour Of Week
+             * @description Its hour of the week, Monday 00h UTC = 0.
+             */
+            hour_of_week: number;
+            /** Items */
+            items: components["schemas"]["TrendingItem"][];
+            /** Min Score */
+            min_score: number;
+            /**
+             * Object
+             * @description The class asked for, or null: each stream by its top class.
+             */
+            object: string | null;
+        };
         /**
          * Window
          * @description Ranking windows; hours whose start lies within the last ``window`` are counted.
@@ -1153,6 +1247,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    trending_api_trending_get: {
+        parameters: {
+            query?: {
+                /** @description Only this class (e.g. person); default: each stream by its highest-scoring class. */
+                object?: string | null;
+                limit?: number;
+                /** @description Leave out streams scoring below this (0: at or above normal). */
+                min_score?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendingResponse"];
                 };
             };
             /** @description Unprocessable Entity */
