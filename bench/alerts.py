@@ -93,6 +93,8 @@ def main() -> None:
               f"{len(report.quiet_events) / streams:.2f} false alarms per stream-week")
         for event in report.quiet_events:
             print(f"  false alarm: {event}")
+        print(f"largest |z| of any window in the quiet week: {report.quiet_max_z:.2f} "
+              f"(threshold {settings.anomaly_threshold:g})")
         print(f"episode week {history.weeks}: {len(report.unmatched)} events that match nothing injected")
         for event in report.unmatched:
             print(f"  unmatched: {event}")

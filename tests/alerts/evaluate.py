@@ -39,6 +39,7 @@ class Report:
     episode_events: list[Event] = field(default_factory=list)
     matched: dict[Injected, Event] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    quiet_max_z: float | None = None  # the largest |z| of any window in the quiet week (the margin to a false alarm)
 
     @property
     def missed(self) -> list[Injected]:
@@ -92,6 +93,22 @@ def _match(injected: Injected, events: list[Event], window: timedelta) -> Event 
     return None
 
 
+def _max_z(settings: Settings, start: datetime, end: datetime) -> float:
+    """The largest |z| over every scored window of the span: the job's own reading with a threshold of ~0 and
+    no release, so each series is one episode whose score is its peak."""
+    from dataclasses import replace
+
+    from alerts.anomalies import Params
+    from alerts.anomaly_job import _read, find_episodes
+    from core.db.engine import get_engine
+
+    params = replace(Params.from_settings(settings), threshold=1e-9, release=0.0)
+    with get_engine(settings).connect() as conn:
+        data = _read(conn, settings, start, end)
+    scores = [abs(e.score) for e in find_episodes(data, end, params) if e.kind in ("spike", "drop") and e.score]
+    return max(scores, default=0.0)
+
+
 def evaluate(runtime: Settings, history: History, schema: str = SCHEMA) -> Report:
     from core.db.engine import get_engine
     from core.runtime import database_url
@@ -111,6 +128,7 @@ def evaluate(runtime: Settings, history: History, schema: str = SCHEMA) -> Repor
     run_anomaly_job(settings, now=quiet_end, since=quiet_start)
     report.timings["job_week"] = time.perf_counter() - clock
     report.quiet_events = _events(engine, quiet_start, quiet_end)
+    report.quiet_max_z = _max_z(settings, quiet_start, quiet_end)
 
     start, end = history.episode_week
     clock = time.perf_counter()
