@@ -7,6 +7,7 @@ import { ObjectsPage } from "./pages/ObjectsPage";
 import { StreamsPage } from "./pages/StreamsPage";
 import { TrendingPage } from "./pages/TrendingPage";
 import { useDocumentTitle } from "./hooks/useDocumentTitle";
+import { AlertsPage } from "./pages/AlertsPage";
 
 // The detail page carries the chart library: load it only when a stream is opened.
 const StreamDetailPage = lazy(() => import("./pages/StreamDetailPage"));
@@ -33,6 +34,7 @@ export function AppRoutes() {
           <Route path="/streams" element={<StreamsPage />} />
           <Route path="/streams/:id" element={<StreamDetailPage />} />
           <Route path="/trending" element={<TrendingPage />} />
+          <Route path="/alerts" element={<AlertsPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </Suspense>

@@ -10,6 +10,7 @@ const NAV = [
   { to: "/objects", label: "Objects", testId: "nav-objects", end: true },
   { to: "/streams", label: "Streams", testId: "nav-streams", end: false },
   { to: "/trending", label: "Trending", testId: "nav-trending", end: true },
+  { to: "/alerts", label: "Alerts", testId: "nav-alerts", end: true },
 ];
 
 function Logo() {
