@@ -352,3 +352,15 @@ class AlertDelivery(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class AggregatorClosedWindow(Base):
+    """The full state of a written window (counts, sequences, track ids), kept up to the late-data horizon so
+    that a detection arriving after the window was written updates its rows exactly once (issue 16)."""
+
+    __tablename__ = "aggregator_closed"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
