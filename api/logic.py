@@ -61,10 +61,6 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def window_start(now: datetime, hours: int) -> datetime:
-    return now - timedelta(hours=hours)
-
-
 MAX_SERIES_SPAN = {"minute": timedelta(days=3), "hour": timedelta(days=366)}
 
 
@@ -100,11 +96,24 @@ def ranking_items(rows: Sequence[Any], objects: list[str], stream_of) -> list[di
     return items
 
 
+def hour_of_week(moment: datetime) -> int:
+    """0..167 for the UTC hour of ``moment``, Monday 00h = 0 (as in the dbt baselines)."""
+    utc = as_utc(moment)
+    return utc.weekday() * 24 + utc.hour
+
+
+def trending_items(rows: Sequence[Any], stream_of) -> list[dict[str, Any]]:
+    """Contract items from trending_now rows (dbt's ranks, in order)."""
+    return [{"rank": row.rank, "stream": stream_of(row), "object": row.object_class, "observed": row.observed,
+             "expected": row.expected, "mad": row.mad, "score": row.score, "frames": row.frames,
+             "detections": row.detections, "history_hours": row.history_hours, "history_weeks": row.history_weeks}
+            for row in rows]
+
+
 def object_items(rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """Overall class ranking: mean = detections / frames of all streams; ties by detections, then name."""
-    ordered = sorted(rows, key=lambda r: (-(r.detections / r.frames), -r.detections, r.object_class))
-    return [{"object": r.object_class, "rank": i, "mean_per_frame": r.detections / r.frames,
-             "streams": r.streams, "frames": r.frames} for i, r in enumerate(ordered, start=1)]
+    """Overall class ranking as dbt ranked it (overall_object_ranking: detections / frames of all streams)."""
+    return [{"object": r.object_class, "rank": r.rank, "mean_per_frame": r.mean_per_frame,
+             "streams": r.streams, "frames": r.frames} for r in rows]
 
 
 def series_items(rows: Sequence[Any]) -> list[dict[str, Any]]:

@@ -1,9 +1,11 @@
 """The API's SQL: parameterised ``text()`` statements (values are always bind parameters).
 
 Source tables (streams, reader_sessions, snapshots, frame_windows, object_stats) live in the migrated
-schema; the dbt marts (stream_hours, object_counts) in ``settings.api_marts_schema``, whose name is checked
-against a strict identifier pattern and quoted. Means follow the marts (dbt_analytics/models/marts/_marts.yml):
-sum(detections) divided by the stream's frames (zeros included), never an average of means.
+schema; the dbt marts in ``settings.api_marts_schema``, whose name is checked against a strict identifier
+pattern and quoted. Rankings and trending are dbt's (video_rankings, overall_object_ranking, trending_now: views
+that take the request's "now" from the session setting ``streamscope.as_of``): the API reads their ranks and
+minimum-evidence rules as they are. Series and a stream's top classes read stream_hours / object_counts; means
+are sum(detections) divided by the stream's frames (zeros included), never an average of means.
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ def snapshot(conn, stream_id: int, known_etags: list[str]):
 
 # -------------------------------------------------------------------------------------------------- marts
 
-MART_TABLES = ("stream_hours", "object_counts")
+MART_TABLES = ("stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_class_baselines",
+               "trending_now")
+AS_OF = text("SELECT set_config('streamscope.as_of', :now, true)")
 UNDEFINED_TABLE = "42P01"
 
 
@@ -109,10 +113,13 @@ def is_missing_table(error: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == UNDEFINED_TABLE or getattr(orig, "pgcode", None) == UNDEFINED_TABLE
 
 
-def _on_marts(conn, statement, params):
+def _on_marts(conn, statement, params, now: datetime | None = None):
     """Run a statement over the marts; a missing mart table becomes :class:`MartsMissing` (the caller answers
-    "analytics not built yet" instead of a 500). The connection's transaction is rolled back first."""
+    "analytics not built yet" instead of a 500). The connection's transaction is rolled back first. With
+    ``now``, dbt's views answer for that moment (a transaction-local setting)."""
     try:
+        if now is not None:
+            conn.execute(AS_OF, {"now": now.isoformat()})
         return conn.execute(statement, params).all()
     except ProgrammingError as error:
         if not is_missing_table(error):
@@ -150,6 +157,8 @@ class MartQueries:
 
     rankings: TextClause
     objects: TextClause
+    trending: TextClause
+    trending_of: TextClause
     top_objects: TextClause
     hour_series: TextClause
     hour_series_of: TextClause
@@ -165,6 +174,9 @@ def mart_queries(schema: str) -> MartQueries:
     return MartQueries(
         rankings=text(_RANKINGS.format(m=m, stream_columns=STREAM_COLUMNS)),
         objects=text(_OBJECTS.format(m=m)),
+        trending=text(_TRENDING.format(m=m, stream_columns=STREAM_COLUMNS, rank="stream_rank")),
+        trending_of=text(_TRENDING.format(m=m, stream_columns=STREAM_COLUMNS, rank="class_rank")
+                         .replace("WHERE t.", "WHERE t.object_class = :object AND t.")),
         top_objects=text(_TOP_OBJECTS.format(m=m)),
         hour_series=text(_series(_HOUR_FRAMES.format(m=m), _HOUR_COUNTS.format(m=m), filtered=False)),
         hour_series_of=text(_series(_HOUR_FRAMES.format(m=m), _HOUR_COUNTS.format(m=m), filtered=True)),
@@ -173,32 +185,22 @@ def mart_queries(schema: str) -> MartQueries:
     )
 
 
-# Hours whose start lies within [since, now]; streams with fewer than :min_frames frames are left out, and so is
-# a class of a stream with fewer than :min_detections detections (settings.api_min_detections).
+# dbt's ranking of one window (video_rankings: minimum evidence, order); for several classes a stream's score is
+# the sum of their means (detections / the stream's frames, the same frames for every class) with the same order.
 _RANKINGS = """
-WITH frames AS (
-    SELECT h.stream_id, sum(h.frames)::bigint AS frames, coalesce(sum(h.minutes_observed), 0)::float8 AS minutes
-    FROM {m}.stream_hours h
-    WHERE h.hour >= :since AND h.hour <= :now
-    GROUP BY h.stream_id
-    HAVING sum(h.frames) > 0 AND sum(h.frames) >= :min_frames
-), counts AS (
-    SELECT c.stream_id, c.object_class, sum(c.detections)::bigint AS detections,
-           max(c.max_per_frame)::int AS max_per_frame, sum(c.unique_objects)::bigint AS unique_objects
-    FROM {m}.object_counts c
-    WHERE c.object_class = ANY(CAST(:objects AS text[])) AND c.hour >= :since AND c.hour <= :now
-    GROUP BY c.stream_id, c.object_class
-    HAVING sum(c.detections) >= :min_detections  -- a class on less evidence is not shown for the stream
+WITH r AS (
+    SELECT * FROM {m}.video_rankings
+    WHERE lookback_hours = :hours AND object_class = ANY(CAST(:objects AS text[]))
 ), scored AS (
-    SELECT f.stream_id, f.frames, f.minutes, sum(c.detections)::float8 / f.frames AS score,
-           array_agg(c.object_class) AS classes, array_agg(c.detections) AS detections,
-           array_agg(c.max_per_frame) AS maxes, array_agg(c.unique_objects) AS uniques
-    FROM frames f JOIN counts c ON c.stream_id = f.stream_id
-    GROUP BY f.stream_id, f.frames, f.minutes
-    HAVING sum(c.detections) > 0
+    SELECT r.stream_id, max(r.frames)::bigint AS frames, max(r.minutes_observed)::float8 AS minutes,
+           sum(r.detections)::float8 / max(r.frames) AS score,
+           array_agg(r.object_class) AS classes, array_agg(r.detections) AS detections,
+           array_agg(r.max_per_frame) AS maxes, array_agg(r.unique_objects) AS uniques
+    FROM r
+    GROUP BY r.stream_id
+    HAVING sum(r.detections) > 0
 ), ranked AS (
-    SELECT sc.*, row_number() OVER (ORDER BY sc.score DESC, sc.frames DESC, sc.stream_id) AS rank
-    FROM scored sc WHERE EXISTS (SELECT 1 FROM streams x WHERE x.id = sc.stream_id)
+    SELECT sc.*, row_number() OVER (ORDER BY sc.score DESC, sc.frames DESC, sc.stream_id) AS rank FROM scored sc
 )
 SELECT r.rank, r.score, r.frames, r.minutes, r.classes, r.detections, r.maxes, r.uniques, {stream_columns}
 FROM ranked r JOIN streams s ON s.id = r.stream_id
@@ -207,23 +209,17 @@ ORDER BY r.rank
 """
 
 _OBJECTS = """
-WITH hours AS (
-    SELECT h.stream_id, h.frames FROM {m}.stream_hours h
-    WHERE h.hour >= :since AND h.hour <= :now AND EXISTS (SELECT 1 FROM streams x WHERE x.id = h.stream_id)
-), total AS (
-    SELECT coalesce(sum(frames), 0)::bigint AS frames FROM hours
-), classes AS (
-    SELECT c.object_class, sum(c.detections)::bigint AS detections,
-           count(DISTINCT c.stream_id) FILTER (WHERE c.detections > 0) AS streams
-    FROM {m}.object_counts c
-    WHERE c.hour >= :since AND c.hour <= :now AND EXISTS (SELECT 1 FROM streams x WHERE x.id = c.stream_id)
-    GROUP BY c.object_class
-    HAVING sum(c.detections) > 0
-)
-SELECT cl.object_class, cl.detections, cl.streams, t.frames
-FROM classes cl CROSS JOIN total t
-WHERE t.frames > 0
-ORDER BY cl.detections DESC, cl.object_class
+SELECT object_class, rank, mean_per_frame, detections, streams, frames FROM {m}.overall_object_ranking
+WHERE lookback_hours = :hours ORDER BY rank
+"""
+
+# trending_now's ranks as they are: the streams by their highest-scoring class, or the streams for one class.
+_TRENDING = """
+SELECT t.{rank} AS rank, t.object_class, t.observed, t.expected, t.mad, t.score, t.frames, t.detections,
+       t.history_hours, t.history_weeks, t.hour, t.hour_of_week, {stream_columns}
+FROM {m}.trending_now t JOIN streams s ON s.id = t.stream_id
+WHERE t.{rank} IS NOT NULL AND t.{rank} <= :limit AND t.score >= :min_score
+ORDER BY t.{rank}
 """
 
 _TOP_OBJECTS = """
@@ -281,15 +277,21 @@ ORDER BY cl.total DESC, cl.object_class, f.ts
 """
 
 
-def rankings(conn, schema: str, objects: list[str], since: datetime, now: datetime, min_frames: int, limit: int,
-             min_detections: int = 1):
-    params = {"objects": objects, "since": since, "now": now, "min_frames": min_frames, "limit": limit,
-              "min_detections": max(1, min_detections)}
-    return _on_marts(conn, mart_queries(schema).rankings, params)
+def rankings(conn, schema: str, objects: list[str], hours: int, now: datetime, limit: int):
+    params = {"objects": objects, "hours": hours, "limit": limit}
+    return _on_marts(conn, mart_queries(schema).rankings, params, now)
 
 
-def overall_objects(conn, schema: str, since: datetime, now: datetime):
-    return _on_marts(conn, mart_queries(schema).objects, {"since": since, "now": now})
+def overall_objects(conn, schema: str, hours: int, now: datetime):
+    return _on_marts(conn, mart_queries(schema).objects, {"hours": hours}, now)
+
+
+def trending(conn, schema: str, now: datetime, limit: int, object_class: str | None, min_score: float):
+    queries = mart_queries(schema)
+    params: dict[str, Any] = {"limit": limit, "min_score": min_score}
+    if object_class is not None:
+        params["object"] = object_class
+    return _on_marts(conn, queries.trending_of if object_class is not None else queries.trending, params, now)
 
 
 def top_objects(conn, schema: str, stream_id: int, since: datetime, now: datetime, limit: int = 10):

@@ -182,6 +182,32 @@ class ObjectsResponse(BaseModel):
     analytics_built: bool = Field(True, description=ANALYTICS_DOC)
 
 
+# ---------------------------------------------------------------------------------------------- trending
+
+
+class TrendingItem(BaseModel):
+    rank: int
+    stream: StreamOut
+    object: str = Field(description="The class (the stream's highest-scoring one unless the request names one).")
+    observed: float = Field(description="Mean objects per frame this UTC hour so far (zeros included).")
+    expected: float = Field(description="The stream's median hourly mean for this hour of the week (its baseline).")
+    mad: float = Field(description="Median absolute deviation of those hourly means.")
+    score: float = Field(description="(observed - expected) / (1.4826 * mad + floor): how far above its own normal.")
+    frames: int = Field(description="Frames processed this hour so far.")
+    detections: int
+    history_hours: int = Field(description="Hourly means the baseline rests on.")
+    history_weeks: int = Field(description="Weeks of history the baseline rests on.")
+
+
+class TrendingResponse(BaseModel):
+    object: str | None = Field(description="The class asked for, or null: each stream by its top class.")
+    hour: datetime = Field(description="The UTC hour scored (the current one).")
+    hour_of_week: int = Field(ge=0, le=167, description="Its hour of the week, Monday 00h UTC = 0.")
+    min_score: float
+    items: list[TrendingItem]
+    analytics_built: bool = Field(True, description=ANALYTICS_DOC)
+
+
 # ------------------------------------------------------------------------------------------- time series
 
 

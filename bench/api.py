@@ -51,7 +51,8 @@ COCO_COMMON = ["person", "car", "traffic light", "bus", "truck", "bicycle", "dog
 
 
 def fill(settings, streams: int, days: int, seed: int = 7) -> tuple[int, int]:
-    """Streams, sessions and the two marts with COPY; returns (stream_hours rows, object_counts rows)."""
+    """Streams, sessions and the two marts with COPY (dbt's views on them: build_views); returns (stream_hours
+    rows, object_counts rows)."""
     import psycopg
 
     from core.embedded import database_url
@@ -347,6 +348,9 @@ def main() -> None:
         upgrade(settings)
         began = time.perf_counter()
         n_hours, n_counts = fill(settings, args.streams, args.days)
+        from tests.api.marts import build_views
+
+        build_views(settings, "public")  # dbt's ranking views over the two tables (what the API reads)
         print(f"data: {args.streams} streams, {n_hours:,} stream_hours rows, {n_counts:,} object_counts rows "
               f"({time.perf_counter() - began:.1f} s to load); {len(paths)} distinct query strings")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "

@@ -127,11 +127,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (comma-separated or a JSON list)."
     )
     api_cache_seconds: float = Field(5.0, ge=0, description="Cache /api/rankings and /api/objects answers; 0 = off.")
-    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked (the "
-                                "API and the dbt marts' min_frames; the demo lowers it for its first minutes).")
+    api_min_frames: int = Field(30, ge=0, description="Streams with fewer frames in a window are not ranked, "
+                                "nor is an hour with fewer frames a baseline or trending figure (dbt var min_frames; "
+                                "the demo lowers it for its first minutes).")
     api_min_detections: int = Field(
         10, ge=1, description="A class with fewer detections of a stream in a window is not ranked for that stream "
-        "(a few stray detections are no evidence; docs/benchmarks/fidelity.md).",
+        "(dbt var min_detections; a few stray detections are no evidence; docs/benchmarks/fidelity.md).",
     )
     api_marts_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of dbt marts.")
     api_max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
@@ -185,6 +186,23 @@ class Settings(BaseSettings):
                                     "last seen (stream event time).")
     zone_refresh_s: float = Field(30.0, ge=0, description="The aggregator reloads a stream's zones and lines from "
                                   "Postgres at most this often (a new version counts from then on).")
+    # --- trending and anomalies (issue 20) -------------------------------------------------------------
+    trending_baseline_weeks: int = Field(4, ge=1, le=52, description="Weeks of history a stream's hour-of-week "
+                                         "baseline rests on (dbt var baseline_weeks).")
+    trending_min_weeks: int = Field(2, ge=1, le=52, description="Fewest weeks of history a trending score or an "
+                                    "anomaly needs (dbt var baseline_min_weeks).")
+    trending_score_floor: float = Field(0.1, gt=0, description="Objects per frame added to 1.4826*MAD in the "
+                                        "robust z, so a flat history does not turn noise into a spike.")
+    anomaly_threshold: float = Field(6.0, gt=0, description="A window whose robust z is at least this (or at most "
+                                     "minus this) opens a spike (drop) episode.")
+    anomaly_release: float = Field(3.0, ge=0, description="An episode ends at the first window whose |z| falls "
+                                   "below this (hysteresis).")
+    anomaly_min_window_frames: int = Field(20, ge=1, description="A window with fewer frames is no evidence of "
+                                           "a spike or drop.")
+    anomaly_down_minutes: float = Field(2.0, gt=0, description="Minutes without processed frames before a stream "
+                                        "is down (no reader session) or frozen (a session, no frames).")
+    anomaly_lookback_hours: float = Field(6.0, gt=0, le=24, description="Windows the anomaly job re-reads on "
+                                          "each run (open episodes are followed from their start).")
 
     @field_validator("api_tokens", "cors_origins", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from core.settings import get_settings
 from dags.common import START_DATE, bin_dir, default_args
 from dbt_analytics import PROJECT_DIR
 from dbt_analytics.profiles import PROFILE_NAME, TARGET_NAME, write_profiles
+from dbt_analytics.runner import settings_vars
 
 settings = get_settings()
 DBT = str(bin_dir() / "dbt")
@@ -27,10 +28,11 @@ DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
 dbt_analytics = DbtDag(
     dag_id="dbt_analytics",
-    description="Build the marts (object counts, rankings, stream activity) with their tests.",
+    description="Build the marts (object counts, baselines; ranking and trending views) with their tests.",
     project_config=ProjectConfig(
         dbt_project_path=PROJECT_DIR,
-        dbt_vars=settings.dbt_vars or None,
+        # The settings' evidence rules as vars, like `streamscope dbt build` (dbt_analytics.runner).
+        dbt_vars={**settings_vars(settings), **settings.dbt_vars},
         env_vars=DBT_ENV,
         install_dbt_deps=False,
     ),

@@ -42,6 +42,19 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def settings_vars(settings: Settings) -> dict[str, object]:
+    """The dbt vars that come from settings: each minimum-evidence rule has one setting, and the marts (the one
+    home of the ranking and trending rules) apply it; the API does not filter again."""
+    return {
+        "min_frames": settings.api_min_frames,
+        "min_detections": settings.api_min_detections,
+        "min_window_frames": settings.anomaly_min_window_frames,
+        "baseline_weeks": settings.trending_baseline_weeks,
+        "baseline_min_weeks": settings.trending_min_weeks,
+        "score_floor": settings.trending_score_floor,
+    }
+
+
 def dbt_command(settings: Settings, args: Sequence[str]) -> list[str]:
     """The full dbt command line for ``args`` (e.g. ``["build", "--select", "marts"]``)."""
     args = list(args)
@@ -50,8 +63,7 @@ def dbt_command(settings: Settings, args: Sequence[str]) -> list[str]:
         profiles = write_profiles(settings)
         command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles.parent)]
         if "--vars" not in args and args[0] not in ("clean", "deps", "debug"):
-            # One minimum-evidence setting: the marts leave out what the API would not rank (api_min_frames).
-            command += ["--vars", json.dumps({"min_frames": settings.api_min_frames, **settings.dbt_vars})]
+            command += ["--vars", json.dumps({**settings_vars(settings), **settings.dbt_vars})]
     return command
 
 

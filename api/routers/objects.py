@@ -15,7 +15,7 @@ from api import queries
 from api.cache import objects_key
 from api.deps import engine_for, now_dep, session_dep, settings_dep
 from api.errors import ApiError, responses
-from api.logic import normalise_objects, object_items, series_items, series_range, window_start
+from api.logic import normalise_objects, object_items, series_items, series_range
 from api.params import DEFAULT_WINDOW
 from api.schemas import Bucket, ObjectsResponse, SeriesResponse, Window
 from core.settings import Settings
@@ -36,7 +36,7 @@ IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 def compute_objects(settings: Settings, window: Window, now: datetime) -> bytes:
     try:
         with engine_for(settings).connect() as conn:
-            rows = queries.overall_objects(conn, settings.api_marts_schema, window_start(now, window.hours), now)
+            rows = queries.overall_objects(conn, settings.api_marts_schema, window.hours, now)
     except queries.MartsMissing:
         return ObjectsResponse(window=window, items=[], analytics_built=False).model_dump_json().encode()
     return ObjectsResponse(window=window, items=object_items(rows)).model_dump_json().encode()

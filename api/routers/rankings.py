@@ -1,5 +1,8 @@
 """GET /api/rankings: streams ranked by mean objects per frame over one or several classes and a window.
 
+The ranking rule and its minimum evidence are dbt's (the video_rankings view, see api.queries); this module
+only asks it for the request's classes, window and "now".
+
 The hot endpoint of the UI: async, answers served from a short TTL cache (settings.api_cache_seconds)
 keyed by the normalised query; a miss runs the query in the threadpool on the pooled engine.
 """
@@ -16,7 +19,7 @@ from api import queries
 from api.cache import rankings_key
 from api.deps import engine_for, now_dep, settings_dep
 from api.errors import responses
-from api.logic import normalise_objects, ranking_items, window_start
+from api.logic import normalise_objects, ranking_items
 from api.params import DEFAULT_WINDOW, RANKINGS_LIMIT, RANKINGS_LIMIT_MAX, RANKINGS_LIMIT_MIN
 from api.schemas import RankingsResponse, StreamOut, Window
 from core.settings import Settings
@@ -27,8 +30,7 @@ router = APIRouter(tags=["rankings"])
 def compute_rankings(settings: Settings, objects: list[str], window: Window, limit: int, now: datetime) -> bytes:
     try:
         with engine_for(settings).connect() as conn:
-            rows = queries.rankings(conn, settings.api_marts_schema, objects, window_start(now, window.hours), now,
-                                    settings.api_min_frames, limit, settings.api_min_detections)
+            rows = queries.rankings(conn, settings.api_marts_schema, objects, window.hours, now, limit)
     except queries.MartsMissing:
         return RankingsResponse(objects=objects, window=window, items=[],
                                 analytics_built=False).model_dump_json().encode()

@@ -8,7 +8,7 @@ a new version; the aggregator picks it up within ``STREAMSCOPE_ZONE_REFRESH_S``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api import zone_queries
 from api.deps import now_dep, require_token, session_dep, settings_dep
 from api.errors import responses
-from api.logic import check_text, window_start
+from api.logic import check_text
 from api.params import DEFAULT_WINDOW
 from api.queries import MartsMissing, stream_dict
 from api.routers.streams import StreamId, forget_cached
@@ -88,7 +88,7 @@ def zone_figures(
     session: Session = Depends(session_dep),
     now: datetime = Depends(now_dep),
 ) -> ZoneFiguresResponse:
-    since = window_start(now, window.hours)
+    since = now - timedelta(hours=window.hours)
     conn = session.connection()
     items = [ZoneFigures(**zone_queries.figures(conn, stream_id, z, since, now, bucket))
              for z in zones.list_zones(session, stream_id)]
@@ -108,7 +108,7 @@ def crossing_rankings(
     name = (check_text(object, "object") or "").strip().lower()
     try:
         rows = zone_queries.crossing_ranking(session.connection(), settings.api_marts_schema, name,
-                                             window_start(now, window.hours), now, settings.api_min_frames, limit)
+                                             now - timedelta(hours=window.hours), now, settings.api_min_frames, limit)
     except MartsMissing:
         return CrossingRankingResponse(object=name, window=window, items=[], analytics_built=False)
     items = [CrossingRankItem(rank=i + 1, stream=StreamOut(**stream_dict(r)), line_id=r.line_id,

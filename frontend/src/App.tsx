@@ -5,6 +5,7 @@ import { Loading } from "./components/States";
 import { RankingsPage } from "./pages/RankingsPage";
 import { ObjectsPage } from "./pages/ObjectsPage";
 import { StreamsPage } from "./pages/StreamsPage";
+import { TrendingPage } from "./pages/TrendingPage";
 import { useDocumentTitle } from "./hooks/useDocumentTitle";
 import { AlertsPage } from "./pages/AlertsPage";
 
@@ -32,6 +33,7 @@ export function AppRoutes() {
           <Route path="/objects" element={<ObjectsPage />} />
           <Route path="/streams" element={<StreamsPage />} />
           <Route path="/streams/:id" element={<StreamDetailPage />} />
+          <Route path="/trending" element={<TrendingPage />} />
           <Route path="/alerts" element={<AlertsPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

@@ -13,6 +13,7 @@ Times are UTC on 2026-11-20; windows last 10 minutes and process 10 frames each.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ LOOKBACK_HOURS = 3
 WINDOW = timedelta(minutes=10)
 FRAMES_PER_WINDOW = 10
 MODEL = "yolo11n"
+MARTS = ("stream_hours", "object_counts", "stream_class_baselines")  # tables; the other marts are views on them
 CLASS_IDS = {"person": 0, "car": 2, "traffic light": 9, "umbrella": 25}
 
 
@@ -126,7 +128,7 @@ def load(engine) -> None:
             "TRUNCATE streams, reader_sessions, frame_windows, object_stats, late_detections, snapshots "
             "RESTART IDENTITY CASCADE"
         ))
-        for mart in ("stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_activity"):
+        for mart in MARTS:  # the views on them go with them (CASCADE)
             conn.execute(text(f"DROP TABLE IF EXISTS {mart} CASCADE"))
         for stream_id, name, status in STREAMS:
             conn.execute(
@@ -150,8 +152,12 @@ def load(engine) -> None:
         insert_windows(conn, windows(), written_at_window_end=True)
 
 
+# The fixture's ranking window is 3 h; min_detections 0 keeps the zero-detection class (umbrella) in the rankings.
+DBT_VARS = {"as_of": AS_OF, "lookback_hours": LOOKBACK_HOURS, "min_detections": 0}
+
+
 def dbt_vars() -> str:
-    return f"{{as_of: '{AS_OF}', lookback_hours: {LOOKBACK_HOURS}}}"
+    return json.dumps(DBT_VARS)
 
 
 # ------------------------------------------------------------------------------------ hand-computed marts
@@ -195,14 +201,5 @@ OVERALL = {
     "person": (1, 820 / 380, 820, 380, 3),
     "traffic light": (2, 54 / 380, 54, 380, 2),
     "car": (3, 24 / 380, 24, 380, 2),
-    "umbrella": (4, 0.0, 0, 380, 0),
-}
+}  # umbrella: no detection in the lookback, not ranked
 
-# stream -> (name, status, uptime_share, last_frame_at, sessions, reconnects, frames)
-ACTIVITY = {
-    1: ("Alpha", "live", 1.0, at("11:59", 50), 1, 2, 180),
-    2: ("Bravo", "live", 0.5, at("10:29", 50), 2, 4, 90),
-    3: ("Charlie", "paused", 20 / 180, at("11:19", 50), 0, 0, 20),
-    4: ("Delta", "live", 0.5, at("11:59", 55), 1, 0, 90),
-    5: ("Echo", "failed", 0.0, None, 3, 0, 0),
-}

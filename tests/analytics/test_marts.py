@@ -51,7 +51,8 @@ def built(engine):
 
 def test_build_runs_models_and_their_tests(built):
     assert "Completed successfully" in built
-    for mart in ("stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_activity"):
+    for mart in ("stream_hours", "object_counts", "video_rankings", "overall_object_ranking",
+                 "stream_class_baselines", "trending_now"):
         assert f"model public.{mart}" in built
     for test in ("assert_object_counts_mean_recomputed", "assert_video_rankings_mean_recomputed",
                  "assert_video_rankings_dense_per_class"):
@@ -104,18 +105,6 @@ def test_overall_object_ranking(built, engine):
     assert got == fx.OVERALL
 
 
-def test_stream_activity(built, engine):
-    got = {
-        sid: rest
-        for sid, *rest in rows(
-            engine,
-            "SELECT stream_id, name, status, uptime_share, last_frame_at, sessions, reconnects, frames "
-            "FROM stream_activity",
-        )
-    }
-    assert {sid: tuple(values) for sid, values in got.items()} == fx.ACTIVITY
-
-
 def test_docs_generate(built, runtime):
     # The same vars as the build: dbt reuses its parse (vars changes force a full parse).
     result = streamscope("dbt", "docs", "--vars", fx.dbt_vars())
@@ -124,9 +113,8 @@ def test_docs_generate(built, runtime):
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
     tables = {node["metadata"]["name"]: node for node in catalog["nodes"].values()}
-    assert {"stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_activity"} <= set(
-        tables
-    )
+    assert {"stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_class_baselines",
+            "trending_now"} <= set(tables)
     assert tables["object_counts"]["columns"]["mean_per_frame"]["type"] == "double precision"
     described = manifest["nodes"]["model.streamscope.video_rankings"]
     assert "min_frames" in described["description"] and described["columns"]["rank"]["description"]

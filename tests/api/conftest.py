@@ -1,4 +1,5 @@
-"""API test fixtures: the mart tables (plain SQL, see marts.py) in their own schema, known rows, a client."""
+"""API test fixtures: the mart tables (plain SQL) and dbt's views on them (see marts.py) in their own schema,
+known rows, a client."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from core.settings import Settings
 from tests.api.fixture_data import current_base, seed
-from tests.api.marts import create_marts
+from tests.api.marts import build_views, create_marts
 
 TOKEN = "test-token-0123456789"
 MARTS_SCHEMA = "api_test_marts"  # not public: dbt's own tests may build the real marts there
@@ -22,6 +23,7 @@ def marts(runtime: Settings) -> str:
 
     with get_engine(runtime).begin() as conn:
         create_marts(conn, MARTS_SCHEMA)
+    build_views(runtime, MARTS_SCHEMA)
     return MARTS_SCHEMA
 
 

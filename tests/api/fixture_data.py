@@ -75,7 +75,7 @@ def snapshot_jpeg(colour: str = "orange") -> bytes:
 def truncate_all(conn: Connection, schema: str) -> None:
     names = ", ".join(table.name for table in Base.metadata.sorted_tables)
     conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    conn.execute(text(f"TRUNCATE {schema}.stream_hours, {schema}.object_counts"))
+    conn.execute(text(f"TRUNCATE {schema}.stream_hours, {schema}.object_counts, {schema}.stream_class_baselines"))
 
 
 def seed(conn: Connection, schema: str, base: datetime, now: datetime | None = None) -> None:

@@ -50,7 +50,7 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
         ("GET", "/api/health"), ("GET", "/api/streams"), ("POST", "/api/streams"), ("GET", "/api/streams/{stream_id}"),
         ("PATCH", "/api/streams/{stream_id}"), ("DELETE", "/api/streams/{stream_id}"),
         ("GET", "/api/streams/{stream_id}/snapshot"), ("GET", "/api/streams/{stream_id}/objects"),
-        ("GET", "/api/rankings"), ("GET", "/api/objects"),
+        ("GET", "/api/rankings"), ("GET", "/api/objects"), ("GET", "/api/trending"),
         ("GET", "/api/alerts/rules"), ("POST", "/api/alerts/rules"), ("GET", "/api/alerts/rules/{rule_id}"),
         ("PATCH", "/api/alerts/rules/{rule_id}"), ("DELETE", "/api/alerts/rules/{rule_id}"),
         ("GET", "/api/alerts/rules/{rule_id}/history"),

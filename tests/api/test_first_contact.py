@@ -6,6 +6,7 @@ import pytest
 
 from api.ratelimit import TokenBuckets
 from tests.api.conftest import AUTH, make_client
+from tests.api.test_reads import MART_NAMES
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def no_marts(api_settings, fresh, now):
     ("/api/objects", {}, "items"),
     ("/api/streams/1/objects", {}, "series"),
     ("/api/streams/1", {}, "top_objects"),
+    ("/api/trending", {}, "items"),
 ])
 def test_reads_before_the_marts_exist_are_empty_and_say_so(no_marts, path, params, empty_key) -> None:
     answer = no_marts.get(path, params=params)
@@ -38,7 +40,7 @@ def test_minute_series_and_stream_lists_do_not_need_the_marts(no_marts) -> None:
 def test_health_names_each_dependency_before_and_after_the_marts(no_marts, client) -> None:
     before = no_marts.get("/api/health").json()
     assert (before["status"], before["database"], before["analytics_built"]) == ("degraded", True, False)
-    assert [(m["name"], m["exists"]) for m in before["marts"]] == [("stream_hours", False), ("object_counts", False)]
+    assert [(m["name"], m["exists"]) for m in before["marts"]] == [(name, False) for name in MART_NAMES]
     assert "dbt" in before["reasons"][0]
     assert before["last_window_at"] is not None and before["last_window_age_seconds"] >= 0
     after = client.get("/api/health").json()

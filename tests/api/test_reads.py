@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+MART_NAMES = ("stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_class_baselines",
+              "trending_now")
+
 
 def ids(items) -> list[int]:
     return [item["id"] for item in items]
@@ -15,7 +18,7 @@ def test_health_reports_the_database_and_version(client) -> None:
     health = client.get("/api/health").json()
     assert {k: health[k] for k in ("status", "database", "version", "analytics_built", "reasons")} == {
         "status": "ok", "database": True, "version": "0.1.0", "analytics_built": True, "reasons": []}
-    assert [(m["name"], m["exists"]) for m in health["marts"]] == [("stream_hours", True), ("object_counts", True)]
+    assert [(m["name"], m["exists"]) for m in health["marts"]] == [(name, True) for name in MART_NAMES]
 
 
 def test_streams_list_filters_by_status_and_text_and_pages(client) -> None:
@@ -117,16 +120,26 @@ def test_rankings_ties_go_to_more_frames_then_lower_id(client) -> None:
     assert ranking(client, "dog") == [(1, 0.1), (3, 0.1)]
 
 
-def test_a_class_on_too_little_evidence_is_not_ranked_for_the_stream(api_settings, seeded, now) -> None:
-    """Stream 3's 180 dog detections are below a minimum of 200; stream 1's 600 are not (issue 17)."""
-    from tests.api.conftest import make_client
+def test_a_class_on_too_little_evidence_is_not_ranked_for_the_stream(runtime, api_settings, seeded, now) -> None:
+    """Stream 3's 180 dog detections are below a minimum of 200; stream 1's 600 are not (issue 17). The rule is
+    dbt's: the setting reaches the video_rankings view as a var when the marts are built, and what the API
+    answers follows it (issue 20)."""
+    from tests.api.conftest import MARTS_SCHEMA, make_client
+    from tests.api.marts import build_views
 
-    with make_client(api_settings.model_copy(update={"api_min_detections": 200}), now) as strict:
-        assert ranking(strict, "dog") == [(1, 0.1)]
-        # With another class above the minimum the stream stays, the weak class adds nothing to its score.
-        both = strict.get("/api/rankings", params=[("object", "dog"), ("object", "person")]).json()
-        third = next(item for item in both["items"] if item["stream"]["id"] == 3)
-        assert third["score"] == 0.5 and third["per_object"][0]["detections"] == 0
+    strict_settings = api_settings.model_copy(update={"api_min_detections": 200})
+    build_views(runtime.model_copy(update={"api_min_detections": 200}), MARTS_SCHEMA)
+    try:
+        with make_client(strict_settings, now) as strict:
+            assert ranking(strict, "dog") == [(1, 0.1)]
+            # With another class above the minimum the stream stays, the weak class adds nothing to its score.
+            both = strict.get("/api/rankings", params=[("object", "dog"), ("object", "person")]).json()
+            third = next(item for item in both["items"] if item["stream"]["id"] == 3)
+            assert third["score"] == 0.5 and third["per_object"][0]["detections"] == 0
+    finally:
+        build_views(runtime, MARTS_SCHEMA)
+    with make_client(api_settings, now) as default:
+        assert ranking(default, "dog") == [(1, 0.1), (3, 0.1)]
 
 
 @pytest.mark.parametrize(("params", "field"), [

@@ -47,7 +47,7 @@ def fixture_dbt_vars(runtime) -> Iterator[None]:
     from tests.analytics import statistics_fixture as fx
 
     previous = os.environ.get("STREAMSCOPE_DBT_VARS")
-    os.environ["STREAMSCOPE_DBT_VARS"] = json.dumps({"as_of": fx.AS_OF, "lookback_hours": fx.LOOKBACK_HOURS})
+    os.environ["STREAMSCOPE_DBT_VARS"] = json.dumps(fx.DBT_VARS)
     get_settings.cache_clear()
     yield
     if previous is None:

@@ -32,11 +32,7 @@ def test_dbt_dag_builds_the_marts(runtime, dagbag):
             rankings.setdefault(r[0], []).append(tuple(r[1:]))
         overall = {r[0]: tuple(r[1:]) for r in conn.execute(text(
             "SELECT object_class, rank, mean_per_frame, detections, frames, streams FROM overall_object_ranking"))}
-        activity = {r[0]: tuple(r[1:]) for r in conn.execute(text(
-            "SELECT stream_id, name, status, uptime_share, last_frame_at, sessions, reconnects, frames "
-            "FROM stream_activity"))}
     assert hours == fx.STREAM_HOURS
     assert counts == fx.OBJECT_COUNTS
     assert rankings == fx.VIDEO_RANKINGS
     assert overall == fx.OVERALL
-    assert activity == fx.ACTIVITY

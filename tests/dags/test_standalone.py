@@ -39,7 +39,7 @@ def test_standalone_trigger_dbt_analytics_succeeds(runtime, tmp_path):
     env = {
         **os.environ,
         "STREAMSCOPE_AIRFLOW_PORT": str(port),
-        "STREAMSCOPE_DBT_VARS": json.dumps({"as_of": fx.AS_OF, "lookback_hours": fx.LOOKBACK_HOURS}),
+        "STREAMSCOPE_DBT_VARS": json.dumps(fx.DBT_VARS),
     }
     home = runtime.data_dir / "airflow"
     log = tmp_path / "standalone.log"

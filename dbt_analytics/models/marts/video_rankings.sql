@@ -1,39 +1,50 @@
 {#-
-  Per object class, the streams ranked by mean objects per frame over the lookback. The denominator is every
-  frame the stream had processed in the lookback (stream_hours), including hours where the class was absent.
+  THE ranking rule (the API reads this view and adds nothing but the sum over several classes): per ranking
+  window (var lookback_hours, the API's 1h/6h/24h/7d) and object class, the streams ranked by mean objects per
+  frame over the hours whose start lies in [as_of - window, as_of]. The denominator is every frame the stream
+  processed in the window (stream_hours), also in hours without the class. Left out on too little evidence:
+  streams with fewer than var min_frames frames in the window, and a class of a stream with fewer than var
+  min_detections detections (both come from the settings api_min_frames / api_min_detections).
+  A view: it reads the incremental marts when it is queried, so it is as fresh as stream_hours/object_counts,
+  and "now" is the API request's (session setting streamscope.as_of, see macros/vars.sql).
 -#}
-{{ config(indexes=[{'columns': ['object_class', 'rank'], 'unique': True}]) }}
+{{ config(materialized='view') }}
 
 with
 
-hours as (
-    select * from {{ ref('stream_hours') }}
-    where hour >= {{ lookback_start() }} and hour <= {{ as_of() }}
+windows as (
+    select w.lookback_hours, {{ as_of() }} as as_of from {{ lookback_windows() }} as w
 ),
 
 stream_totals as (
     select
-        stream_id,
-        sum(frames)::bigint as frames,
-        sum(minutes_observed)::double precision as minutes_observed
-    from hours
-    group by stream_id
+        w.lookback_hours,
+        h.stream_id,
+        sum(h.frames)::bigint as frames,
+        coalesce(sum(h.minutes_observed), 0)::double precision as minutes_observed
+    from windows as w
+    inner join {{ ref('stream_hours') }} as h
+        on h.hour >= w.as_of - interval '1 hour' * w.lookback_hours and h.hour <= w.as_of
+    group by w.lookback_hours, h.stream_id
 ),
 
 class_totals as (
     select
-        stream_id,
-        object_class,
-        sum(detections)::bigint as detections,
-        max(max_per_frame) as max_per_frame,
-        sum(unique_objects)::bigint as unique_objects
-    from {{ ref('object_counts') }}
-    where hour >= {{ lookback_start() }} and hour <= {{ as_of() }}
-    group by stream_id, object_class
+        w.lookback_hours,
+        c.stream_id,
+        c.object_class,
+        sum(c.detections)::bigint as detections,
+        max(c.max_per_frame)::integer as max_per_frame,
+        sum(c.unique_objects)::bigint as unique_objects
+    from windows as w
+    inner join {{ ref('object_counts') }} as c
+        on c.hour >= w.as_of - interval '1 hour' * w.lookback_hours and c.hour <= w.as_of
+    group by w.lookback_hours, c.stream_id, c.object_class
 ),
 
 scored as (
     select
+        class_totals.lookback_hours,
         class_totals.object_class,
         class_totals.stream_id,
         class_totals.detections::double precision / stream_totals.frames as mean_per_frame,
@@ -43,15 +54,19 @@ scored as (
         stream_totals.frames,
         stream_totals.minutes_observed
     from class_totals
-    inner join stream_totals on stream_totals.stream_id = class_totals.stream_id
+    inner join stream_totals
+        on stream_totals.lookback_hours = class_totals.lookback_hours
+        and stream_totals.stream_id = class_totals.stream_id
     inner join {{ ref('stg_streams') }} as streams on streams.stream_id = class_totals.stream_id
     where stream_totals.frames >= {{ min_frames() }} and stream_totals.frames > 0
+      and class_totals.detections >= {{ min_detections() }}
 )
 
 select
+    lookback_hours,
     object_class,
     (row_number() over (
-        partition by object_class order by mean_per_frame desc, frames desc, stream_id asc
+        partition by lookback_hours, object_class order by mean_per_frame desc, frames desc, stream_id asc
     ))::integer as rank,
     stream_id,
     mean_per_frame,
@@ -60,7 +75,5 @@ select
     detections,
     frames,
     minutes_observed,
-    {{ lookback_hours() }} as lookback_hours,
-    {{ as_of() }} as as_of,
-    now() as updated_at
+    {{ as_of() }} as as_of
 from scored

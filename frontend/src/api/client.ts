@@ -11,6 +11,7 @@ import type {
   StreamObjects,
   StreamPatch,
   StreamStatus,
+  Trending,
 } from "./types";
 
 /** All endpoints live under this relative-to-origin prefix (same origin as the UI). */
@@ -164,6 +165,12 @@ export function getRankings(
 ): Promise<Rankings> {
   const q = buildQuery({ object: objects, window, limit: opts.limit });
   return request<Rankings>(`/rankings${q}`, { signal: opts.signal });
+}
+
+/** The streams most above their own normal this hour (dbt's trending_now), optionally for one class. */
+export function getTrending(opts: { object?: string | null; limit?: number; signal?: AbortSignal } = {}): Promise<Trending> {
+  const q = buildQuery({ object: opts.object, limit: opts.limit });
+  return request<Trending>(`/trending${q}`, { signal: opts.signal });
 }
 
 export interface StreamQuery {

@@ -44,3 +44,5 @@ export type StreamObjects = Schemas["SeriesResponse"];
 export type NewStream = Schemas["StreamCreate"];
 export type StreamPatch = Schemas["StreamPatch"];
 export type ApiHealth = Schemas["ServiceHealth"];
+export type TrendingItem = Schemas["TrendingItem"];
+export type Trending = Schemas["TrendingResponse"];
