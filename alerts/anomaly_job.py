@@ -85,7 +85,7 @@ def _read(conn, settings: Settings, since: datetime, now: datetime) -> dict:
     except ProgrammingError as error:
         if getattr(getattr(error, "orig", None), "sqlstate", None) != UNDEFINED_TABLE:
             raise
-        log.info("no baselines yet (the first dbt build has not run): only down/frozen episodes")
+        log.debug("no baselines yet (the first dbt build has not run): only down/frozen episodes")
         baselines = []
     return {
         "streams": conn.execute(_STREAMS).all(),

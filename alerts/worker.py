@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from alerts import evaluator, outbox
+from alerts.anomaly_job import run_anomaly_job
 from core.db.engine import session_factory
 from core.settings import Settings
 
@@ -17,13 +18,15 @@ log = logging.getLogger(__name__)
 
 def run_pass(settings: Settings, clock: outbox.Clock = outbox.utcnow,
              stop: threading.Event | None = None) -> dict[str, Any]:
-    """One evaluation (committed) and the deliveries due after it."""
+    """One evaluation (committed) and the deliveries due after it; first the anomaly job, whose episodes the
+    anomaly rules read (the evaluator is its one scheduler: the demo's loop and the alerts DAG)."""
     factory = session_factory(settings)
+    episodes = run_anomaly_job(settings, clock()) if settings.alerts_detect_anomalies else []
     with factory() as session, session.begin():
         summary = evaluator.evaluate(session, clock())
     delivered = outbox.deliver_due(factory, settings, clock=clock,
                                    should_stop=(stop.is_set if stop is not None else lambda: False))
-    return {**asdict(summary), "deliveries": delivered}
+    return {**asdict(summary), "deliveries": delivered, "episodes": len(episodes)}
 
 
 def run(settings: Settings, *, stop: threading.Event, interval_s: float | None = None) -> int:

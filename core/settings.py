@@ -158,6 +158,10 @@ class Settings(BaseSettings):
         20.0, gt=0, description="`streamscope alerts evaluate` (and the demo) evaluate the rules this often, so a "
         "firing follows the window that caused it within a minute.",
     )
+    alerts_detect_anomalies: bool = Field(
+        True, description="Each evaluation pass first runs the anomaly job (spikes, drops, down, frozen into "
+        "anomaly_events), so anomaly rules see episodes within one pass of the window.",
+    )
     alerts_retry_initial_s: float = Field(
         10.0, gt=0, description="First wait before a failed webhook delivery is retried; doubled per attempt "
         "(core.backoff, with jitter) up to alerts_retry_max_s. The tests set about 1 s.",
