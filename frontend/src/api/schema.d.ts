@@ -109,6 +109,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rankings/crossings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lines most crossed per hour by one class */
+        get: operations["crossing_rankings_api_rankings_crossings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/streams": {
         parameters: {
             query?: never;
@@ -178,6 +195,59 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/streams/{stream_id}/zone-figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Occupancy per zone and crossings per line, over a window and per bucket */
+        get: operations["zone_figures_api_streams__stream_id__zone_figures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/streams/{stream_id}/zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A stream's zones and lines */
+        get: operations["list_zones_api_streams__stream_id__zones_get"];
+        put?: never;
+        /** Add a zone or a line */
+        post: operations["create_zone_api_streams__stream_id__zones_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/streams/{stream_id}/zones/{zone_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove (its statistics stay) */
+        delete: operations["delete_zone_api_streams__stream_id__zones__zone_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename or reshape (a new version) */
+        patch: operations["patch_zone_api_streams__stream_id__zones__zone_id__patch"];
         trace?: never;
     };
     "/api/trending": {
@@ -409,6 +479,40 @@ export interface components {
          * @enum {string}
          */
         Bucket: "minute" | "hour";
+        /** CrossingRankItem */
+        CrossingRankItem: {
+            /** Crossings In */
+            crossings_in: number;
+            /** Crossings Out */
+            crossings_out: number;
+            /**
+             * Crossings Per Hour
+             * @description (in + out) per hour the stream was observed.
+             */
+            crossings_per_hour: number;
+            /** Hours Observed */
+            hours_observed: number;
+            /** Line Id */
+            line_id: number;
+            /** Line Name */
+            line_name: string;
+            /** Rank */
+            rank: number;
+            stream: components["schemas"]["StreamOut"];
+        };
+        /** CrossingRankingResponse */
+        CrossingRankingResponse: {
+            /**
+             * Analytics Built
+             * @default true
+             */
+            analytics_built?: boolean;
+            /** Items */
+            items: components["schemas"]["CrossingRankItem"][];
+            /** Object */
+            object: string;
+            window: components["schemas"]["Window"];
+        };
         /** DeliveryAttempt */
         DeliveryAttempt: {
             /** Attempt */
@@ -891,6 +995,173 @@ export interface components {
          * @enum {string}
          */
         Window: "1h" | "6h" | "24h" | "7d";
+        /** ZoneClassFigures */
+        ZoneClassFigures: {
+            /** Crossings In */
+            crossings_in?: number | null;
+            /** Crossings Out */
+            crossings_out?: number | null;
+            /**
+             * Dwell Seconds
+             * @description Zones: summed time of tracks inside.
+             */
+            dwell_seconds?: number | null;
+            /** Max Per Frame */
+            max_per_frame?: number | null;
+            /**
+             * Mean Per Frame
+             * @description Zones: objects inside per frame (zeros included).
+             */
+            mean_per_frame?: number | null;
+            /** Object */
+            object: string;
+            /**
+             * Objects
+             * @description Zones: distinct tracks seen inside.
+             */
+            objects?: number | null;
+        };
+        /**
+         * ZoneCreate
+         * @example {
+         *       "kind": "line",
+         *       "name": "door",
+         *       "points": [
+         *         [
+         *           0.5,
+         *           0.98
+         *         ],
+         *         [
+         *           0.5,
+         *           0.35
+         *         ]
+         *       ]
+         *     }
+         */
+        ZoneCreate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "zone" | "line";
+            /**
+             * Name
+             * @description Unique per stream and kind; at most 64 characters.
+             */
+            name: string;
+            /**
+             * Points
+             * @description Normalised [x, y] pairs (x rightwards, y downwards, each in [0, 1]). A zone: 3-32 points of a polygon that does not cross itself; a line: 2 points, start and end. Crossing from the line's left to its right-hand side, seen walking from start to end on the picture, is 'in'.
+             */
+            points: number[][];
+        };
+        /** ZoneFigures */
+        ZoneFigures: {
+            /** Classes */
+            classes: components["schemas"]["ZoneClassFigures"][];
+            /**
+             * Frames
+             * @description Frames the figures rest on (over the window, at this version).
+             */
+            frames: number;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "zone" | "line";
+            /** Name */
+            name: string;
+            /** Series */
+            series: components["schemas"]["ZonePoint"][];
+            /** Version */
+            version: number;
+        };
+        /** ZoneFiguresResponse */
+        ZoneFiguresResponse: {
+            /**
+             * Bucket
+             * @enum {string}
+             */
+            bucket: "minute" | "hour";
+            /** Items */
+            items: components["schemas"]["ZoneFigures"][];
+            /** Stream Id */
+            stream_id: number;
+            window: components["schemas"]["Window"];
+        };
+        /** ZoneList */
+        ZoneList: {
+            /**
+             * Anchor
+             * @description The point of a box that is counted: its bottom centre.
+             * @default bottom-centre
+             */
+            anchor?: string;
+            /** Items */
+            items: components["schemas"]["ZoneOut"][];
+        };
+        /** ZoneOut */
+        ZoneOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "zone" | "line";
+            /** Name */
+            name: string;
+            /** Points */
+            points: number[][];
+            /** Stream Id */
+            stream_id: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description Starts at 1; every edit adds one. Statistics name the version they used.
+             */
+            version: number;
+        };
+        /** ZonePatch */
+        ZonePatch: {
+            /** Name */
+            name?: string | null;
+            /**
+             * Points
+             * @description Normalised [x, y] pairs (x rightwards, y downwards, each in [0, 1]). A zone: 3-32 points of a polygon that does not cross itself; a line: 2 points, start and end. Crossing from the line's left to its right-hand side, seen walking from start to end on the picture, is 'in'.
+             */
+            points?: number[][] | null;
+        };
+        /** ZonePoint */
+        ZonePoint: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /** Crossings In */
+            crossings_in?: number | null;
+            /** Crossings Out */
+            crossings_out?: number | null;
+            /**
+             * Frames
+             * @default 0
+             */
+            frames?: number;
+            /** Mean Per Frame */
+            mean_per_frame?: number | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -1476,6 +1747,58 @@ export interface operations {
             };
         };
     };
+    crossing_rankings_api_rankings_crossings_get: {
+        parameters: {
+            query?: {
+                /** @description A class, e.g. person. */
+                object?: string;
+                window?: components["schemas"]["Window"];
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CrossingRankingResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_streams_api_streams_get: {
         parameters: {
             query?: {
@@ -1975,6 +2298,431 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    zone_figures_api_streams__stream_id__zone_figures_get: {
+        parameters: {
+            query?: {
+                window?: components["schemas"]["Window"];
+                bucket?: "minute" | "hour";
+            };
+            header?: never;
+            path: {
+                /** @description The stream's id. */
+                stream_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneFiguresResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_zones_api_streams__stream_id__zones_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stream's id. */
+                stream_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_zone_api_streams__stream_id__zones_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stream's id. */
+                stream_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoneCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_zone_api_streams__stream_id__zones__zone_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stream's id. */
+                stream_id: number;
+                /** @description The zone's or line's id. */
+                zone_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_zone_api_streams__stream_id__zones__zone_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stream's id. */
+                stream_id: number;
+                /** @description The zone's or line's id. */
+                zone_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZonePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
