@@ -148,6 +148,16 @@ class Settings(BaseSettings):
     airflow_port: int = Field(8080, description="Port of the standalone Airflow API server (127.0.0.1).")
     airflow_parallelism: int = Field(4, ge=1, description="Airflow task slots (small machine).")
 
+    # --- live updates (server-sent events, api/live.py) ------------------------------------------------
+    live_max_clients: int = Field(200, ge=1, description="Event streams one API process holds open at once; "
+                                  "more are refused with 503 (the UI then polls).")
+    live_heartbeat_s: float = Field(15.0, gt=0, description="A comment line on an idle event stream this often, so "
+                                    "proxies keep it open and a gone client is noticed.")
+    live_poll_s: float = Field(5.0, gt=0, description="The API reads the event log at least this often even without "
+                               "a NOTIFY (a missed or impossible LISTEN, e.g. behind a transaction pooler).")
+    live_retention_minutes: int = Field(60, ge=1, description="Events kept for Last-Event-ID resume.")
+    live_retry_ms: int = Field(3000, ge=100, description="Reconnection delay the browser is told to use.")
+
     @field_validator("api_tokens", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

@@ -253,3 +253,18 @@ class AnomalyEvent(Base):
     expected: Mapped[float | None] = mapped_column(Float)
     score: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class LiveEvent(Base):
+    """A change the UI shows live (a stream's status, a window written, an anomaly opened or closed), appended by
+    database triggers (migration 0008_live) in the writer's transaction and kept for a short while, so a client
+    that reconnects with ``Last-Event-ID`` misses nothing. No foreign key: a removed stream's events just age out."""
+
+    __tablename__ = "live_events"
+    __table_args__ = (Index("ix_live_events_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    stream_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
