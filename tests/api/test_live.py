@@ -137,6 +137,15 @@ def test_status_window_and_anomaly_changes_arrive_as_events(served: Served, stre
         assert anomaly["data"]["kind"] == "spike" and anomaly["data"]["object_class"] == "person"
         assert anomaly["data"]["score"] == 7.5
 
+        rule = sql(served.settings, "INSERT INTO alert_rules (name, condition, webhook_url, secret) VALUES "
+                                    "('r', 'anomaly_score', 'http://127.0.0.1:9/hook', 'not-in-events') RETURNING id")
+        sql(served.settings, "INSERT INTO alert_firings (rule_id, stream_id, episode_key, delivery_id, started_at, "
+                             "last_seen_at, fired_at, summary) VALUES (:r, :s, 'k', :d, :w, :w, :w, 'people spike')",
+            r=rule[0][0], s=stream_id, d=str(uuid.uuid4()), w=start)
+        alert = reader.until("alert")
+        assert alert["data"]["summary"] == "people spike" and alert["data"]["rule_id"] == rule[0][0]
+        assert "not-in-events" not in json.dumps(alert["data"])  # the rule's secret is not in its firings
+
         # An unrelated column change of the stream is no status event; the idle stream gets heartbeats.
         sql(served.settings, "UPDATE streams SET name = name || '-x' WHERE id = :s", s=stream_id)
         heartbeats, events = 0, []

@@ -1,15 +1,16 @@
 """live updates: a short-lived event log written by triggers, with NOTIFY to wake the API's listeners
 
 Revision ID: 0008_live
-Revises: 0003_anomaly_events
+Revises: 0004_alert_rules
 Create Date: 2026-12-02 19:50:00
 
 The writers (reader, aggregator, anomaly job) need no change: row triggers on ``streams`` (status changes),
-``frame_windows`` (a window written) and ``anomaly_events`` (an episode opened or closed) append a row to
+``frame_windows`` (a window written), ``anomaly_events`` (an episode opened or closed) and ``alert_firings`` (a
+rule fired) append a row to
 ``live_events`` and ``pg_notify('streamscope_live', '')`` in the writer's transaction, so the event becomes
 visible (and the notification is delivered) exactly when the data it announces is committed. The log makes
 ``Last-Event-ID`` resume and the API's poll fallback possible; the API prunes it (STREAMSCOPE_LIVE_RETENTION_MINUTES).
-Another table can announce itself with one ``CREATE TRIGGER ... EXECUTE FUNCTION streamscope_live_event('alert')``
+Another table can announce itself with one ``CREATE TRIGGER ... EXECUTE FUNCTION streamscope_live_event('<kind>')``
 (its rows need a ``stream_id``).
 """
 
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_live"
-down_revision = "0003_anomaly_events"
+down_revision = "0004_alert_rules"  # main has the alerts tables (merged)
 branch_labels = None
 depends_on = None
 
@@ -57,9 +58,12 @@ TRIGGERS = [
     "EXECUTE FUNCTION streamscope_live_event('anomaly')",
     "CREATE TRIGGER live_anomaly_closed AFTER UPDATE OF ended_at ON anomaly_events FOR EACH ROW "
     "WHEN (OLD.ended_at IS DISTINCT FROM NEW.ended_at) EXECUTE FUNCTION streamscope_live_event('anomaly')",
+    "CREATE TRIGGER live_alert_fired AFTER INSERT ON alert_firings FOR EACH ROW "
+    "EXECUTE FUNCTION streamscope_live_event('alert')",
 ]
 TRIGGER_TABLES = {"live_stream_status": "streams", "live_frame_window": "frame_windows",
-                  "live_anomaly_opened": "anomaly_events", "live_anomaly_closed": "anomaly_events"}
+                  "live_anomaly_opened": "anomaly_events", "live_anomaly_closed": "anomaly_events",
+                  "live_alert_fired": "alert_firings"}
 
 
 def upgrade() -> None:
