@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -21,15 +22,21 @@ from sqlalchemy.orm import Session
 
 from api import queries
 from api.deps import engine_for, settings_dep
-from api.errors import ApiError, responses
+from api.errors import ApiError
 from api.live import Event, Full, LiveHub, Subscriber, hub_for
 from core.settings import Settings
 
 router = APIRouter(tags=["live"])
 LAMBDA_MESSAGE = ("live updates (server-sent events) are not served by this deployment: AWS Lambda answers each "
                   "request once and cannot hold a stream open; poll the JSON endpoints instead (the web UI does)")
-RESPONSES = {200: {"description": "An endless text/event-stream.", "content": {"text/event-stream": {}}},
-             **responses(404, 422, 501, 503)}
+# Refusals are JSON (the app's error shape), not events: said explicitly, else FastAPI files them under the
+# route's media type.
+RESPONSES: dict[int | str, dict] = {
+    200: {"description": "An endless text/event-stream.", "content": {"text/event-stream": {}}},
+    **{code: {"description": HTTPStatus(code).phrase,
+              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+       for code in (404, 422, 500, 501, 503)},
+}
 LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=20,
                                            description="Sent by the browser on reconnection: resume after it.")]
 After = Annotated[str | None, Query(max_length=20, description="Resume after this event id (as Last-Event-ID).")]
