@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     allowed_lateness_seconds: int = Field(10, ge=0)
     window_idle_timeout_s: float = Field(30.0, gt=0, description="Close a stream's windows after this idle time.")
     aggregator_metrics_port: int = 9103
+    late_horizon_hours: float = Field(
+        24.0, ge=0, description="Detections that arrive after their window was written still update its row up "
+        "to this age (behind the stream's latest capture); older ones go to late_detections.",
+    )
 
     # --- api ----------------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

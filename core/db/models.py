@@ -354,6 +354,18 @@ class AlertDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class AggregatorClosedWindow(Base):
+    """The full state of a written window (counts, sequences, track ids), kept up to the late-data horizon so
+    that a detection arriving after the window was written updates its rows exactly once (issue 16)."""
+
+    __tablename__ = "aggregator_closed"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
 class LiveEvent(Base):
     """A change the UI shows live (a stream's status, a window written, an anomaly opened or closed), appended by
     database triggers (migration 0008_live) in the writer's transaction and kept for a short while, so a client

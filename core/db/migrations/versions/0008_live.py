@@ -1,7 +1,7 @@
 """live updates: a short-lived event log written by triggers, with NOTIFY to wake the API's listeners
 
 Revision ID: 0008_live
-Revises: 0004_alert_rules
+Revises: 0006_faults
 Create Date: 2026-12-02 19:50:00
 
 The writers (reader, aggregator, anomaly job) need no change: row triggers on ``streams`` (status changes),
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_live"
-down_revision = "0004_alert_rules"  # main has the alerts tables (merged)
+down_revision = "0006_faults"  # main has the alerts (0004) and faults (0006) migrations (merged)
 branch_labels = None
 depends_on = None
 
