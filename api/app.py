@@ -16,7 +16,7 @@ from api.fastpath import CachedAnswers
 from api.guards import Guards, WriteLimits
 from api.metrics import install_metrics
 from api.routers import alerts as alert_rules_router
-from api.routers import health, objects, rankings, streams, trending
+from api.routers import events, health, objects, rankings, streams, trending
 from api.routers import zones as zone_routes
 from api.routers.health import version
 from api.static import mount_ui, static_dir
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> Fa
         app.include_router(router, prefix="/api")
     app.include_router(alert_rules_router.router, prefix="/api")
     app.include_router(trending.router, prefix="/api")  # issue 20: trending
+    app.include_router(events.router, prefix="/api")  # live updates (issue 20)
     # Middleware added last runs first: CORS, then metrics (cached answers are counted), then the cache.
     app.add_middleware(CachedAnswers)
     install_metrics(app)

@@ -179,6 +179,15 @@ class Settings(BaseSettings):
         600, ge=0, description="Default cooldown of a new rule: no second firing for the same stream within it.",
     )
     airflow_alerts_interval_minutes: int = Field(1, ge=1, le=60, description="alerts DAG: minutes per run.")
+    # --- live updates (server-sent events, api/live.py) ------------------------------------------------
+    live_max_clients: int = Field(200, ge=1, description="Event streams one API process holds open at once; "
+                                  "more are refused with 503 (the UI then polls).")
+    live_heartbeat_s: float = Field(15.0, gt=0, description="A comment line on an idle event stream this often, so "
+                                    "proxies keep it open and a gone client is noticed.")
+    live_poll_s: float = Field(5.0, gt=0, description="The API reads the event log at least this often even without "
+                               "a NOTIFY (a missed or impossible LISTEN, e.g. behind a transaction pooler).")
+    live_retention_minutes: int = Field(60, ge=1, description="Events kept for Last-Event-ID resume.")
+    live_retry_ms: int = Field(3000, ge=100, description="Reconnection delay the browser is told to use.")
 
     # --- zones and counting lines (issue 21) ---------------------------------------------------------
     zones_enabled: bool = Field(True, description="The aggregator counts zone occupancy and line crossings.")

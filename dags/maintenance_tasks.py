@@ -12,7 +12,16 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from core import registry
-from core.db.models import ACTIVE_STATUSES, FrameWindow, LateDetection, ObjectStat, ReaderSession, Stream, StreamStatus
+from core.db.models import (
+    ACTIVE_STATUSES,
+    FrameWindow,
+    LateDetection,
+    LiveEvent,
+    ObjectStat,
+    ReaderSession,
+    Stream,
+    StreamStatus,
+)
 from core.probe import StreamInfo, StreamUnreachable, probe
 from core.settings import get_settings
 from core.source_policy import SourcePolicy, SourceRefused
@@ -84,10 +93,13 @@ def deactivate_failing(session: Session, *, max_failed_sessions: int) -> list[in
     return deactivated
 
 
-def delete_old_statistics(session: Session, *, retention_days: int, now: datetime | None = None) -> dict[str, int]:
+def delete_old_statistics(session: Session, *, retention_days: int, now: datetime | None = None,
+                          live_retention_minutes: int = 60) -> dict[str, int]:
     """Delete statistics, late detections and finished reader sessions older than ``retention_days``, and the
-    marts' rows of those hours (whole hours before the cut-off only)."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    marts' rows of those hours (whole hours before the cut-off only); live-update events older than
+    ``live_retention_minutes`` (an API with open event streams prunes them too, a Lambda-only one never)."""
+    current = now or datetime.now(UTC)
+    cutoff = current - timedelta(days=retention_days)
     hour_cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
     deleted = {
         "object_stats": session.execute(delete(ObjectStat).where(ObjectStat.window_start < cutoff)).rowcount,
@@ -99,6 +111,8 @@ def delete_old_statistics(session: Session, *, retention_days: int, now: datetim
             func.coalesce(ReaderSession.ended_at, ReaderSession.started_at) < cutoff,
             ReaderSession.ended_at.is_not(None),
         )).rowcount,
+        "live_events": session.execute(delete(LiveEvent).where(
+            LiveEvent.created_at < current - timedelta(minutes=live_retention_minutes))).rowcount,
     }  # fmt: skip
     existing = set(inspect(session.connection()).get_table_names())
     for mart in HOURLY_MARTS:

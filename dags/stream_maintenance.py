@@ -49,7 +49,8 @@ def stream_maintenance():
 
         current = get_settings()
         with session_scope(current) as session:
-            return maintenance_tasks.delete_old_statistics(session, retention_days=current.retention_days)
+            return maintenance_tasks.delete_old_statistics(
+                session, retention_days=current.retention_days, live_retention_minutes=current.live_retention_minutes)
 
     refresh_metadata() >> deactivate_failing_streams() >> delete_old_statistics()
 

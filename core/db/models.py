@@ -453,3 +453,18 @@ class AggregatorZoneState(Base):
     stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
     state: Mapped[dict] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class LiveEvent(Base):
+    """A change the UI shows live (a stream's status, a window written, an anomaly opened or closed), appended by
+    database triggers (migration 0008_live) in the writer's transaction and kept for a short while, so a client
+    that reconnects with ``Last-Event-ID`` misses nothing. No foreign key: a removed stream's events just age out."""
+
+    __tablename__ = "live_events"
+    __table_args__ = (Index("ix_live_events_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    stream_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())

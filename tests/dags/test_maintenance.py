@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from core import registry
 from core.db.engine import session_scope
-from core.db.models import FrameWindow, ObjectStat, ReaderSession, Stream
+from core.db.models import FrameWindow, LiveEvent, ObjectStat, ReaderSession, Stream
 from core.probe import StreamInfo
 from core.source_policy import SourcePolicy
 from dags import maintenance_tasks
@@ -101,9 +101,11 @@ def test_delete_statistics_past_retention(runtime, clean_tables):
                 "s": stream.id, "a": now - timedelta(days=31), "b": now - timedelta(days=29),
                 "c": (now - timedelta(days=30)).replace(minute=0),  # the hour of the cut-off stays
             })
+        session.add(LiveEvent(stream_id=stream.id, kind="status", payload={}, created_at=now - timedelta(hours=2)))
         deleted = maintenance_tasks.delete_old_statistics(session, retention_days=30, now=now)
+        # The windows written above logged live events "now" (the real now, later than the test's): they stay.
         assert deleted == {"object_stats": 2, "frame_windows": 2, "late_detections": 0, "reader_sessions": 1,
-                           "stream_hours": 1, "object_counts": 1}
+                           "live_events": 1, "stream_hours": 1, "object_counts": 1}
         assert session.scalar(select(func.count()).select_from(ObjectStat)) == 2
         assert session.scalar(select(func.count()).select_from(ReaderSession)) == 1  # the open one stays
         for mart in maintenance_tasks.HOURLY_MARTS:

@@ -1,6 +1,7 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeEventSource } from "../test/eventSource";
 import { makeStream, OBJECTS, renderApp, stubFetch } from "../test/helpers";
 import type { Rankings } from "../api/types";
 
@@ -134,5 +135,28 @@ describe("RankingsPage", () => {
     fail = false;
     await user.click(within(alert).getByRole("button", { name: "Try again" }));
     expect(await screen.findAllByTestId("ranking-card")).toHaveLength(2);
+  });
+});
+
+describe("RankingsPage live updates", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("reloads the rankings when windows arrive on the all-streams event stream", async () => {
+    FakeEventSource.install();
+    const api = stubFetch({ "GET /api/objects": { json: OBJECTS }, "GET /api/rankings": { json: RANKINGS } });
+    renderApp("/?object=person&object=traffic%20light&window=24h");
+    await screen.findAllByTestId("ranking-card");
+    const source = FakeEventSource.latest();
+    expect(source.url).toBe("/api/events");
+    act(() => source.emit("hello", { position: 1 }, "1"));
+    expect(screen.getByTestId("live-mode")).toHaveAttribute("data-mode", "live");
+    const before = api.gets("/api/rankings").length;
+    act(() => {
+      source.emit("window", { stream_id: 1 }, "2");
+      source.emit("window", { stream_id: 7 }, "3");
+    });
+    // One reload for the batch (batchMs 2 s), not one per event.
+    await waitFor(() => expect(api.gets("/api/rankings").length).toBe(before + 1));
+    expect(api.gets("/api/rankings").length).toBe(before + 1);
   });
 });

@@ -9,6 +9,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { Thumbnail } from "../components/Thumbnail";
 import { WindowPicker } from "../components/WindowPicker";
 import { useApi } from "../hooks/useApi";
+import { useLiveEvents } from "../hooks/useLiveEvents";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { formatInt, formatKind, formatMean, formatMinutes, formatRelative, formatWindow, streamLabel } from "../lib/format";
 import { parseRankingsQuery, serialiseRankingsQuery, type RankingsState } from "../lib/query";
@@ -50,8 +51,11 @@ export function RankingsPage() {
   }, [suggestions, window, navigate]);
 
   const rankingsKey = objects.length ? serialiseRankingsQuery(state) : null;
+  // Every stream's new windows and status changes arrive as server-sent events (batched): reload then, and poll
+  // only while the event stream is not open (refused, e.g. on the Lambda deployment, or reconnecting).
+  const live = useLiveEvents("/events", () => rankings.reload(), { batchMs: 2_000 });
   const rankings = useApi(rankingsKey, (signal) => getRankings(objects, window, { signal }), {
-    refreshMs: WAITING_REFRESH_MS,
+    refreshMs: live.mode === "live" ? undefined : WAITING_REFRESH_MS,
   });
 
   return (
@@ -59,6 +63,11 @@ export function RankingsPage() {
       <PageHeader
         title={<span id="rankings-title">Stream rankings</span>}
         subtitle="Which livestreams show the most of what you are looking for, normalised by frames actually processed."
+        actions={
+          <span className="text-xs text-slate-500" data-testid="live-mode" data-mode={live.mode}>
+            {live.mode === "live" ? "Live" : `Refreshes every ${WAITING_REFRESH_MS / 1000} s`}
+          </span>
+        }
       />
 
       <form

@@ -1,6 +1,7 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { FakeEventSource } from "../test/eventSource";
 import { makeStream, renderApp, stubFetch } from "../test/helpers";
 import type { StreamDetail, StreamObjects } from "../api/types";
 
@@ -99,5 +100,49 @@ describe("StreamDetailPage", () => {
     renderApp("/streams/3");
     expect(await screen.findByTestId("chart-empty")).toBeInTheDocument();
     expect(screen.getByTestId("stream-health")).toHaveTextContent("No reader session yet");
+  });
+});
+
+describe("StreamDetailPage live updates", () => {
+  beforeAll(async () => {
+    await import("./StreamDetailPage");
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("follows the stream's events instead of polling and shows a status change and a new window", async () => {
+    FakeEventSource.install();
+    let status = "reconnecting";
+    const api = stubFetch({
+      "GET /api/streams/3": () => ({ json: { ...DETAIL, status, status_reason: null } }),
+      "GET /api/streams/3/objects": { json: SERIES },
+    });
+    renderApp("/streams/3");
+    const badge = () => within(screen.getByTestId("stream-title")).getByTestId("status-badge");
+    await waitFor(() => expect(badge()).toHaveAttribute("data-status", "reconnecting"));
+    const source = FakeEventSource.latest();
+    expect(source.url).toBe("/api/streams/3/events");
+    act(() => source.emit("hello", { position: 1 }, "1"));
+    expect(screen.getByTestId("live-mode")).toHaveAttribute("data-mode", "live");
+    expect(screen.getByTestId("live-mode")).toHaveTextContent("Live");
+
+    status = "live";
+    const seriesBefore = api.gets("/api/streams/3/objects").length;
+    act(() => {
+      source.emit("status", { stream_id: 3, status: "live" }, "2");
+      source.emit("window", { stream_id: 3, window_end: "2026-11-23T18:01:00Z" }, "3");
+    });
+    await waitFor(() => expect(badge()).toHaveAttribute("data-status", "live"));
+    expect(screen.getByTestId("live-last-window")).toHaveTextContent("Latest window");
+    await waitFor(() => expect(api.gets("/api/streams/3/objects").length).toBe(seriesBefore + 1));
+  });
+
+  it("goes back to polling when the server refuses the event stream", async () => {
+    FakeEventSource.install();
+    stubFetch({ "GET /api/streams/3": { json: DETAIL }, "GET /api/streams/3/objects": { json: SERIES } });
+    renderApp("/streams/3");
+    await screen.findByTestId("live-mode");
+    act(() => FakeEventSource.latest().fail(true));
+    expect(screen.getByTestId("live-mode")).toHaveAttribute("data-mode", "polling");
+    expect(screen.getByTestId("live-mode")).toHaveTextContent("Auto-refreshes every 30 s");
   });
 });

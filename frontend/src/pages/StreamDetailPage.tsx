@@ -8,6 +8,7 @@ import { Empty, ErrorMessage, Loading } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
 import { WindowPicker } from "../components/WindowPicker";
 import { useApi } from "../hooks/useApi";
+import { useLiveEvents, type LiveEvent } from "../hooks/useLiveEvents";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { getZoneFigures, getZones } from "../api/zones";
 import { ZoneEditor } from "../components/zones/ZoneEditor";
@@ -46,11 +47,21 @@ export default function StreamDetailPage() {
   const state = parseDetailQuery(location.search);
   const validId = /^\d+$/.test(id);
 
-  const stream = useApi(validId ? `stream:${id}` : null, (signal) => getStream(id, signal), { refreshMs: REFRESH_MS });
+  // Server-sent events replace the interval refresh while they flow; polling is the fallback (live updates
+  // refused, e.g. on the Lambda deployment, or reconnecting).
+  const live = useLiveEvents(validId ? `/streams/${id}/events` : null, (events: LiveEvent[]) => {
+    stream.reload();
+    if (events.some((e) => e.kind === "window" || e.kind === "reset")) series.reload();
+  });
+  const polling = live.mode !== "live";
+  const stream = useApi(validId ? `stream:${id}` : null, (signal) => getStream(id, signal), {
+    refreshMs: polling ? REFRESH_MS : undefined,
+  });
   // "now" is taken when the request is made, never once at load time.
   const series = useApi(validId ? `series:${id}:${state.range}` : null, (signal) =>
     getStreamObjects(id, rangeToRequest(state.range, new Date()), signal),
   );
+  const lastWindow = live.last?.kind === "window" ? String(live.last.data.window_end ?? "") : "";
 
   const zones = useApi(validId ? `zones:${id}` : null, (signal) => getZones(id, signal));
   const zoneFigures = useApi(validId ? `zone-figures:${id}:${state.range}` : null, (signal) => getZoneFigures(id, state.range, signal), {
@@ -103,8 +114,13 @@ export default function StreamDetailPage() {
         subtitle={stream.data ? <StreamSubtitle detail={stream.data} /> : undefined}
         actions={
           stream.data ? (
-            <span className="text-xs text-slate-500">
-              {stream.loading ? "Refreshing…" : `Auto-refreshes every ${REFRESH_MS / 1000} s`}
+            <span className="text-xs text-slate-500" data-testid="live-mode" data-mode={live.mode}>
+              {stream.loading ? "Refreshing…" : polling ? `Auto-refreshes every ${REFRESH_MS / 1000} s` : "Live"}
+              {lastWindow && (
+                <span className="ml-2" data-testid="live-last-window">
+                  Latest window {formatDateTime(lastWindow)}
+                </span>
+              )}
             </span>
           ) : undefined
         }
