@@ -31,7 +31,7 @@ test: install chromium frontend lint hadolint image-install-check frontend-test 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/mypy core aggregator stream_reader
+	$(BIN)/mypy core aggregator stream_reader alerts
 
 # The default suite; `make test-slow` runs the long checks (fault tests, standalone Airflow, 30 s rates).
 pytest: install

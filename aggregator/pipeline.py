@@ -37,13 +37,24 @@ class Loaded:
     streams: dict[int, datetime | None] = field(default_factory=dict)
     open: dict[int, list[OpenWindow]] = field(default_factory=dict)
     sessions: dict[SessionKey, IntRanges] = field(default_factory=dict)
-    tracks: dict[SessionKey, list[tuple[str, int]]] = field(default_factory=dict)
+    tracks: dict[SessionKey, list[tuple[str, int, datetime]]] = field(default_factory=dict)  # class, id, window
+
+
+@dataclass
+class LoadedClosed:
+    """Written windows asked for: their states, and those written without a state (before ``aggregator_closed``);
+    a window in neither was never written."""
+
+    states: dict[tuple[int, datetime], dict] = field(default_factory=dict)
+    stateless: set[tuple[int, datetime]] = field(default_factory=set)
 
 
 class Store(Protocol):
     def streams_with_open_windows(self) -> set[int]: ...
 
     def load(self, stream_ids: set[int], sessions: set[SessionKey]) -> Loaded: ...
+
+    def load_closed(self, windows: set[tuple[int, datetime]]) -> LoadedClosed: ...
 
     def write(self, flush: Flush) -> set[int]:
         """Commit ``flush`` atomically. Returns the streams whose rows had to be left out: removed from the
@@ -73,7 +84,7 @@ class Observer:
     def retry(self) -> None: ...
 
 
-Batch = Sequence[tuple[bytes, int, Any]]  # (payload, publish time in ms, handle)
+Batch = Sequence[tuple[bytes, int, Any]]  # (payload, arrival time in ms on the aggregator's monotonic clock, handle)
 
 
 class Aggregator:
@@ -101,9 +112,12 @@ class Aggregator:
         self.retries = 0
         self._seen = (0, 0, 0, 0)
 
-    def start(self) -> int:
+    def start(self, now_ms: int | None = None) -> int:
         """Rebuild every persisted open window (a stream may never send again: its windows must still close on
-        idleness or at ``--idle-exit``). Returns the number of streams restored."""
+        idleness or at ``--idle-exit``; their idle timeout starts at ``now_ms``, the arrival clock's reading).
+        Returns the number of streams restored."""
+        if now_ms is not None:
+            self.machine.tick(now_ms)
         streams = self.retrying(self.store.streams_with_open_windows)
         self._restore(streams, set())
         return len(streams)
@@ -117,7 +131,18 @@ class Aggregator:
                 decoded.append((decode_detections(payload), publish_ms, handle))
             except MessageError as bad:
                 self._dead_letter(handle, str(bad))
+        if decoded:  # restored open windows' idle timeout starts at this arrival, not at the snapshot's
+            self.machine.tick(decoded[0][1])
         self._restore(*self.machine.unknown(message for message, _, _ in decoded))
+        needed = self.machine.closed_needed(message for message, _, _ in decoded)
+        if needed:
+            closed = self.retrying(lambda: self.store.load_closed(needed))
+            # A written window may hold sessions this process has not seen: their tracks decide its uniques.
+            others = session_keys(OpenWindow(sid, start, 0, state) for (sid, start), state in closed.states.items())
+            self._restore(set(), self.machine.unknown_sessions(others))
+            for stream_id, start in needed:
+                self.machine.restore_closed(stream_id, start, closed.states.get((stream_id, start)),
+                                            (stream_id, start) in closed.stateless)
         add = self.machine.add
         for message, publish_ms, handle in decoded:
             add(message, publish_ms, handle)
@@ -135,7 +160,7 @@ class Aggregator:
                 )
 
     def idle(self, now_ms: int) -> None:
-        """Nothing arrived: let the wall clock close idle streams' windows."""
+        """Nothing arrived: let the arrival clock (monotonic, ms) close idle streams' windows."""
         self.machine.tick(now_ms)
         self.flush()
 

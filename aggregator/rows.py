@@ -61,6 +61,25 @@ class TrackRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UniqueMove:
+    """A track id counted in this written window was found in an earlier (late) window: one unique object less."""
+
+    stream_id: int
+    window_start: datetime
+    model: str
+    object_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedWindow:
+    """The full state of a written window (``aggregator_closed``), so late data can re-open it."""
+
+    stream_id: int
+    window_start: datetime
+    state: dict
+
+
+@dataclass(frozen=True, slots=True)
 class OpenWindow:
     """The persisted state of an open window (``state`` is JSON-ready); ``version`` counts its writes."""
 
@@ -81,13 +100,15 @@ class Flush:
     tracks: list[TrackRow] = field(default_factory=list)
     snapshots: list[OpenWindow] = field(default_factory=list)  # open windows this batch touched (new version)
     discard: list[tuple[int, datetime, int]] = field(default_factory=list)  # closed: (stream, start, version)
+    closed: list[ClosedWindow] = field(default_factory=list)  # written windows' states (for late data)
+    moves: list[UniqueMove] = field(default_factory=list)  # unique objects taken over by an earlier window
     ack: list[Any] = field(default_factory=list)
     rejected: list[tuple[Any, str]] = field(default_factory=list)  # (handle, reason): dead-letter, then ack
 
     @property
     def has_rows(self) -> bool:
         return bool(self.frame_windows or self.object_stats or self.late or self.sessions or self.tracks
-                    or self.snapshots or self.discard)
+                    or self.snapshots or self.discard or self.closed or self.moves)
 
     def streams(self) -> set[int]:
         """Every stream with rows in this flush."""
@@ -106,6 +127,8 @@ class Flush:
             tracks=[r for r in self.tracks if r.stream_id not in streams],
             snapshots=[r for r in self.snapshots if r.stream_id not in streams],
             discard=[w for w in self.discard if w[0] not in streams],
+            closed=[r for r in self.closed if r.stream_id not in streams],
+            moves=[r for r in self.moves if r.stream_id not in streams],
             ack=self.ack,
             rejected=self.rejected,
         )

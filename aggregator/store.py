@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 import psycopg
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
-from aggregator.pipeline import Loaded, StoreUnavailable
+from aggregator.pipeline import Loaded, LoadedClosed, StoreUnavailable
 from aggregator.ranges import IntRanges
 from aggregator.rows import Flush, OpenWindow, SessionKey
 from aggregator.snapshot import session_keys
@@ -36,7 +37,8 @@ SELECT a.stream_id, a.session_id, a.model, a.seqs FROM aggregator_sessions a JOI
 USING (stream_id, session_id, model)
 """
 LOAD_TRACKS = f"""
-SELECT t.stream_id, t.session_id, t.model, t.object_class, t.track_id FROM aggregator_tracks t JOIN {SESSION_KEYS}
+SELECT t.stream_id, t.session_id, t.model, t.object_class, t.track_id, t.window_start
+FROM aggregator_tracks t JOIN {SESSION_KEYS}
 USING (stream_id, session_id, model)
 """
 UPSERT_FRAME_WINDOWS = """
@@ -81,8 +83,30 @@ ON CONFLICT (stream_id, session_id, model) DO UPDATE SET seqs = EXCLUDED.seqs, u
 INSERT_TRACKS = """
 INSERT INTO aggregator_tracks (stream_id, session_id, model, object_class, track_id, window_start)
 SELECT * FROM unnest(%b::int[], %b::text[], %b::text[], %b::text[], %b::int8[], %b::timestamptz[])
-ON CONFLICT DO NOTHING
+ON CONFLICT (stream_id, session_id, model, object_class, track_id) DO UPDATE SET window_start = EXCLUDED.window_start
 """
+# Late data: a written window's full state, and the windows whose unique objects an earlier window took over.
+UPSERT_CLOSED = """
+INSERT INTO aggregator_closed (stream_id, window_start, state, updated_at)
+SELECT *, now() FROM unnest(%b::int[], %b::timestamptz[], %b::text[]::jsonb[])
+ON CONFLICT (stream_id, window_start) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+"""
+LOAD_CLOSED = """
+SELECT k.stream_id, k.window_start, c.state,
+       EXISTS (SELECT 1 FROM frame_windows f WHERE f.stream_id = k.stream_id AND f.window_start = k.window_start)
+FROM unnest(%b::int[], %b::timestamptz[]) AS k(stream_id, window_start)
+LEFT JOIN aggregator_closed c USING (stream_id, window_start)
+"""
+MOVE_UNIQUE = """
+UPDATE object_stats o SET unique_objects = o.unique_objects - m.n, updated_at = now()
+FROM (SELECT stream_id, window_start, model, object_class, count(*) AS n
+      FROM unnest(%b::int[], %b::timestamptz[], %b::text[], %b::text[])
+           AS u(stream_id, window_start, model, object_class)
+      GROUP BY 1, 2, 3, 4) m
+WHERE o.stream_id = m.stream_id AND o.window_start = m.window_start AND o.model = m.model
+  AND o.object_class = m.object_class
+"""
+PRUNE_CLOSED = "DELETE FROM aggregator_closed WHERE window_start < now() - make_interval(secs => %b::float8)"
 LOAD_OPEN = "SELECT stream_id, window_start, version, state FROM aggregator_open WHERE stream_id = ANY(%b)"
 STREAMS_WITH_OPEN_WINDOWS = "SELECT DISTINCT stream_id FROM aggregator_open"
 INSERT_OPEN = """
@@ -187,8 +211,23 @@ class PostgresStore:
                 key_arrays = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
                 for stream_id, session_id, model, seqs in conn.execute(LOAD_SESSIONS, key_arrays):
                     loaded.sessions[(stream_id, session_id, model)] = IntRanges(seqs)
-                for stream_id, session_id, model, object_class, track_id in conn.execute(LOAD_TRACKS, key_arrays):
-                    loaded.tracks.setdefault((stream_id, session_id, model), []).append((object_class, track_id))
+                for stream_id, session_id, model, object_class, track_id, start in conn.execute(LOAD_TRACKS,
+                                                                                                key_arrays):
+                    loaded.tracks.setdefault((stream_id, session_id, model), []).append((object_class, track_id,
+                                                                                        start))
+            return loaded
+
+        return self._run(action)
+
+    def load_closed(self, windows: set[tuple[int, datetime]]) -> LoadedClosed:
+        def action(conn: psycopg.Connection) -> LoadedClosed:
+            loaded = LoadedClosed()
+            keys = sorted(windows)
+            for stream_id, start, state, written in conn.execute(LOAD_CLOSED, _transpose(keys)):
+                if state is not None:
+                    loaded.states[(stream_id, start)] = state
+                elif written:
+                    loaded.stateless.add((stream_id, start))
             return loaded
 
         return self._run(action)
@@ -263,8 +302,22 @@ class PostgresStore:
             cur.execute(INSERT_TRACKS, _columns(
                 flush.tracks, "stream_id", "session_id", "model", "object_class", "track_id", "window_start",
             ))
+        if flush.moves:
+            cur.execute(MOVE_UNIQUE, _columns(flush.moves, "stream_id", "window_start", "model", "object_class"))
+        if flush.closed:
+            cur.execute(UPSERT_CLOSED, (
+                *_columns(flush.closed, "stream_id", "window_start"),
+                [json.dumps(w.state, separators=(",", ":")) for w in flush.closed],
+            ))
 
-    def prune(self, older_than_days: int) -> int:
-        """Forget the state of sessions untouched for ``older_than_days`` (their windows are long closed)."""
-        return self._run(lambda conn: conn.execute(PRUNE, (older_than_days,)).rowcount)
+    def prune(self, older_than_days: int, late_horizon_hours: float | None = None) -> int:
+        """Forget the state of sessions untouched for ``older_than_days`` (their windows are long closed), and,
+        given the late-data horizon, written windows' states older than it (plus a day of margin)."""
+        def action(conn: psycopg.Connection) -> int:
+            removed = conn.execute(PRUNE, (older_than_days,)).rowcount
+            if late_horizon_hours is not None:
+                conn.execute(PRUNE_CLOSED, (late_horizon_hours * 3600 + 86400,))
+            return removed
+
+        return self._run(action)
 

@@ -1,8 +1,8 @@
 """The aggregator's window state machine: pure logic, no Pulsar, no Postgres, no clock of its own.
 
-Input: decoded detection messages, each with its publish time (ms, the broker's clock) and an opaque handle
-(the Pulsar message, to acknowledge later); the wall clock only through :meth:`WindowMachine.tick`, which the
-worker calls when it has caught up with the topic. Output (:meth:`WindowMachine.take`): the rows of closed
+Input: decoded detection messages, each with its arrival time (ms on the aggregator's own monotonic clock) and an
+opaque handle (the Pulsar message, to acknowledge later); the clock alone through :meth:`WindowMachine.tick`,
+which the worker calls when it has caught up with the topic. Output (:meth:`WindowMachine.take`): the rows of closed
 windows, late detections, snapshots of the open windows the batch touched, the per-session state to persist,
 and the handles to acknowledge once all of that is committed in one transaction.
 
@@ -15,10 +15,18 @@ Why a crash changes nothing (the exactly-once effect of docs/architecture.md, st
   its window was written is known as a duplicate, not taken for a late one), the track ids it counted as
   "first seen", and its end (``closed_until`` = ``max(window_end)`` of ``frame_windows``).
 - Windows close on the stream's event time (watermark) or when the stream is idle. Idleness is measured on the
-  broker's clock: a stream's deadline is the latest publish time of the messages in its open windows plus the
-  idle timeout; the machine's clock is the latest publish time seen, or the wall clock when caught up. Both are
-  functions of the messages themselves, so a replay takes the same decisions at the same points.
-- A window closes only after every earlier window of its stream, so "first seen" follows event time.
+  aggregator's own monotonic clock of arrival (never a producer's wall clock): a stream's deadline is the latest
+  arrival among the messages of its open windows plus the idle timeout. A replay may close a window at another
+  point than the first run did; that changes no row, because of the next point.
+- Late data still counts: a message for a window already written (and not a duplicate, by the counted sequences)
+  re-opens it. The written window's full state is kept in ``aggregator_closed``; the pipeline loads it
+  (:meth:`WindowMachine.closed_needed`), the message is added, and the window's rows are rewritten in the same
+  transaction as the sequence it counted. Only a message older than the horizon (default 24 h, measured against
+  the stream's watermark) goes to ``late_detections``.
+- "First seen" follows event time whatever the order of arrival: a track id is counted in the earliest window
+  that holds it; a late window that holds an id counted in a later window takes it over (the later window's
+  ``unique_objects`` goes down by one). So any order of arrival within the horizon gives the rows of an in-order
+  run (tests/aggregator/test_property.py).
 - Snapshots carry a version: a process whose version no longer matches (another one took the stream over in a
   Key_Shared rebalance) has a stale view, and its rows for that stream are refused.
 
@@ -38,11 +46,22 @@ from typing import Any
 from aggregator import snapshot
 from aggregator.accumulators import NEVER, ClassAcc, ModelAcc, WindowAcc
 from aggregator.ranges import IntRanges
-from aggregator.rows import Flush, FrameWindowRow, LateRow, ObjectStatRow, OpenWindow, SessionKey, TrackRow
+from aggregator.rows import (
+    ClosedWindow,
+    Flush,
+    FrameWindowRow,
+    LateRow,
+    ObjectStatRow,
+    OpenWindow,
+    SessionKey,
+    TrackRow,
+    UniqueMove,
+)
 from core.messages import DetectionMessage, from_millis, to_millis
 
 MAX_SESSION_ID = 36  # late_detections.session_id is VARCHAR(36) (a UUID); longer ids cannot be stored
 DUE_NEVER = 2**62
+DEFAULT_HORIZON_S = 24 * 3600.0
 
 
 @dataclass(slots=True)
@@ -55,15 +74,21 @@ class Counters:
     rejected: int = 0
     windows_closed: int = 0
     idle_closes: int = 0
+    reopened: int = 0  # late messages counted into a window already written
 
 
 
 class _Stream:
-    __slots__ = ("closed_until", "due_at", "last_publish", "queued", "registered", "watermark", "windows")
+    __slots__ = ("closed", "closed_until", "due_at", "last_publish", "loaded_below", "queued", "registered",
+                 "watermark", "windows")
 
     def __init__(self, registered: bool, closed_until: int | None):
         self.registered = registered
         self.closed_until = closed_until  # every window starting before this is closed (written)
+        # Written windows' states in memory until the next take(): closed in this batch, or loaded for late data
+        # (None: written before their state was kept, so late data for it can only be put aside).
+        self.closed: dict[int, WindowAcc | None] = {}
+        self.loaded_below = closed_until  # a written window starting before this must be loaded to re-open it
         self.watermark = closed_until if closed_until is not None else NEVER
         self.windows: dict[int, WindowAcc] = {}
         self.last_publish = NEVER  # latest publish time among messages in open windows
@@ -74,9 +99,9 @@ class _Stream:
 class _Session:
     __slots__ = ("closed", "last_active", "open", "tracks")
 
-    def __init__(self, closed: IntRanges, tracks: set[tuple[str, int]]):
+    def __init__(self, closed: IntRanges, tracks: dict[tuple[str, int], int]):
         self.closed = closed  # sequences counted in closed windows (persisted)
-        self.tracks = tracks  # (class, track id) counted in closed windows (persisted)
+        self.tracks = tracks  # (class, track id) -> start (ms) of the written window that counts it (persisted)
         self.open: set[int] = set()  # sequences in open windows (recomputed on replay)
         self.last_active = NEVER
 
@@ -89,12 +114,14 @@ class WindowMachine:
     :meth:`restore_stream` (with the stream's open windows) put it in.
     """
 
-    def __init__(self, window_seconds: float, allowed_lateness_seconds: float, idle_timeout_s: float):
-        if window_seconds <= 0 or allowed_lateness_seconds < 0 or idle_timeout_s <= 0:
-            raise ValueError("window and idle timeout must be positive, lateness not negative")
+    def __init__(self, window_seconds: float, allowed_lateness_seconds: float, idle_timeout_s: float,
+                 horizon_s: float = DEFAULT_HORIZON_S):
+        if window_seconds <= 0 or allowed_lateness_seconds < 0 or idle_timeout_s <= 0 or horizon_s < 0:
+            raise ValueError("window and idle timeout must be positive, lateness and horizon not negative")
         self.window_ms = round(window_seconds * 1000)
         self.lateness_ms = round(allowed_lateness_seconds * 1000)
         self.idle_ms = round(idle_timeout_s * 1000)
+        self.horizon_ms = round(horizon_s * 1000)
         self.clock_ms = NEVER
         self.counters = Counters()
         self._streams: dict[int, _Stream] = {}
@@ -104,6 +131,9 @@ class WindowMachine:
         self._dirty: set[SessionKey] = set()
         self._touched: list[tuple[int, WindowAcc]] = []  # open windows changed since the last take()
         self._open_windows = 0
+        self._emit: dict[tuple[int, int], WindowAcc] = {}  # windows closed or re-opened since the last take()
+        self._cached: set[int] = set()  # streams holding written windows' states until the next take()
+        self._unclocked: list[int] = []  # streams restored before the clock was read
 
     # ------------------------------------------------------------------------------------ state loading
 
@@ -119,9 +149,43 @@ class WindowMachine:
                 sessions.add(key)
         return streams, sessions
 
-    def restore_session(self, key: SessionKey, seqs: IntRanges, tracks: Iterable[tuple[str, int]]) -> None:
+    def unknown_sessions(self, keys: Iterable[SessionKey]) -> set[SessionKey]:
+        return {key for key in keys if key not in self._sessions}
+
+    def restore_session(self, key: SessionKey, seqs: IntRanges,
+                        tracks: Iterable[tuple[str, int, datetime]]) -> None:
+        """Put back a session's counted sequences and its counted tracks: (class, track id, window start)."""
         if key not in self._sessions:
-            self._sessions[key] = _Session(seqs, set(tracks))
+            self._sessions[key] = _Session(seqs, {(c, t): to_millis(start) for c, t, start in tracks})
+
+    def closed_needed(self, messages: Iterable[DetectionMessage]) -> set[tuple[int, datetime]]:
+        """(stream, window start) of written windows that late ``messages`` re-open and whose state must be
+        loaded first (:meth:`restore_closed`); the streams must be restored already."""
+        needed: set[tuple[int, datetime]] = set()
+        for message in messages:
+            stream = self._streams[message.stream_id]
+            if stream.loaded_below is None:
+                continue
+            capture_ms = to_millis(message.capture_time)
+            if stream.watermark - capture_ms > self.horizon_ms:
+                continue  # beyond the horizon: put aside, whatever was written
+            start = capture_ms - capture_ms % self.window_ms
+            if start < stream.loaded_below and start not in stream.closed:
+                needed.add((message.stream_id, from_millis(start)))
+        return needed
+
+    def restore_closed(self, stream_id: int, window_start: datetime, state: dict | None, written: bool) -> None:
+        """Put back a written window's state (``state`` None and ``written``: written before states were kept;
+        neither: no row was ever written for that window)."""
+        start = to_millis(window_start)
+        stream = self._streams[stream_id]
+        if start in stream.closed:
+            return
+        if state is not None:
+            stream.closed[start] = snapshot.decode(start, 0, state)
+        else:
+            stream.closed[start] = None if written else WindowAcc(start)
+        self._cached.add(stream_id)
 
     def restore_stream(self, stream_id: int, *, registered: bool, closed_until: datetime | None,
                        open_windows: Iterable[OpenWindow] = ()) -> None:
@@ -139,11 +203,16 @@ class WindowMachine:
                     self._sessions[(stream_id, session_id, model_name)].open.update(seqs)
                 if model.last_ms > stream.watermark:
                     stream.watermark = model.last_ms
+            # The snapshot's arrival times are another process's clock: the idle timeout starts again now.
+            window.last_publish = self.clock_ms
             if window.last_publish > stream.last_publish:
                 stream.last_publish = window.last_publish
         if stream.windows:
             stream.due_at = min(stream.windows) + self.window_ms + self.lateness_ms
-            self._queue(stream_id, stream)
+            if self.clock_ms == NEVER:
+                self._unclocked.append(stream_id)  # the idle timeout starts at the clock's first reading
+            else:
+                self._queue(stream_id, stream)
 
     # ------------------------------------------------------------------------------------------- input
 
@@ -169,10 +238,12 @@ class WindowMachine:
         capture_ms = to_millis(message.capture_time)
         start = capture_ms - capture_ms % self.window_ms
         closes_at = start + self.window_ms + self.lateness_ms
-        if closes_at <= stream.watermark or (stream.closed_until is not None and start < stream.closed_until):
-            out.late.append(LateRow(stream_id, session_id, seq, message.capture_time))
-            self.counters.late += 1
-            return "late"
+        written = stream.closed_until is not None and start < stream.closed_until
+        if written or closes_at <= stream.watermark:
+            if stream.watermark - capture_ms > self.horizon_ms:
+                return self._late(stream_id, session_id, seq, message)
+            if written:
+                return self._reopen(stream_id, stream, session, message, capture_ms, start, publish_ms)
 
         window = stream.windows.get(start)
         if window is None:
@@ -183,42 +254,9 @@ class WindowMachine:
         if not window.dirty:
             window.dirty = True
             self._touched.append((stream_id, window))
-        window.messages += 1
-        model = window.models.get(message.model)
-        if model is None:
-            model = window.models[message.model] = ModelAcc()
-        model.frames += 1
-        if capture_ms < model.first_ms:
-            model.first_ms = capture_ms
-        if capture_ms > model.last_ms:
-            model.last_ms = capture_ms
-        seqs = model.seqs.get(session_id)
-        if seqs is None:
-            model.seqs[session_id] = [seq]
-        else:
-            seqs.append(seq)
+        self._count(window, message, capture_ms, seq)
         session.open.add(seq)
         session.last_active = publish_ms
-        detections = message.detections
-        if detections:
-            classes = model.classes
-            per_frame: dict[ClassAcc, int] = {}
-            for detection in detections:
-                acc = classes.get(detection.class_name)
-                if acc is None:
-                    acc = classes[detection.class_name] = ClassAcc(detection.class_id)
-                elif detection.class_id < acc.class_id:
-                    acc.class_id = detection.class_id
-                if detection.track_id is not None:
-                    acc.tracks.add((session_id, detection.track_id))
-                per_frame[acc] = per_frame.get(acc, 0) + 1
-            for acc, count in per_frame.items():
-                acc.detections += count
-                acc.frames_present += 1
-                if count > acc.max:
-                    acc.max = count
-                if count < acc.min_present:
-                    acc.min_present = count
         if publish_ms > window.last_publish:
             window.last_publish = publish_ms
         if publish_ms > stream.last_publish:
@@ -230,6 +268,8 @@ class WindowMachine:
             stream.watermark = capture_ms
             if capture_ms >= stream.due_at:
                 self._close_due(stream_id, stream)
+        elif closes_at <= stream.watermark:  # a window due already, never written: it closes at once
+            self._close_due(stream_id, stream)
         return "counted"
 
     def tick(self, now_ms: int) -> None:
@@ -244,6 +284,15 @@ class WindowMachine:
     def take(self) -> Flush:
         """Hand over what to commit; the caller commits it, then acknowledges ``ack``."""
         out = self._out
+        for key in sorted(self._emit):  # per stream in event-time order: "first seen" goes to the earliest
+            self._write_rows(key[0], self._emit[key], out)
+        self._emit = {}
+        for stream_id in self._cached:
+            cached = self._streams.get(stream_id)
+            if cached is not None:
+                cached.closed = {}
+                cached.loaded_below = cached.closed_until  # committed with this flush: loaded from now on
+        self._cached = set()
         out.sessions = {key: self._sessions[key].closed.copy() for key in self._dirty}
         for stream_id, window in self._touched:
             if window.dirty:  # still open
@@ -267,12 +316,14 @@ class WindowMachine:
         for key in [key for key in self._sessions if key[0] == stream_id]:
             del self._sessions[key]
         self._dirty = {key for key in self._dirty if key[0] != stream_id}
+        self._emit = {key: w for key, w in self._emit.items() if key[0] != stream_id}
+        self._cached.discard(stream_id)
 
     def evict(self) -> int:
         """Forget idle sessions and streams with nothing open (their state is persisted); returns how many.
 
         Call only when everything taken has been committed: a forgotten state is reloaded from Postgres."""
-        if self._dirty or self._out or self._touched:
+        if self._dirty or self._out or self._touched or self._emit:
             raise RuntimeError("evict() before the pending output was taken and written")
         horizon = self.clock_ms - self.idle_ms
         gone = [key for key, s in self._sessions.items() if not s.open and s.last_active <= horizon]
@@ -300,6 +351,71 @@ class WindowMachine:
 
     # ---------------------------------------------------------------------------------------- internals
 
+    @staticmethod
+    def _count(window: WindowAcc, message: DetectionMessage, capture_ms: int, seq: int) -> None:
+        """Add one message's frame and detections to a window's running totals."""
+        session_id = message.session_id
+        window.messages += 1
+        model = window.models.get(message.model)
+        if model is None:
+            model = window.models[message.model] = ModelAcc()
+        model.frames += 1
+        if capture_ms < model.first_ms:
+            model.first_ms = capture_ms
+        if capture_ms > model.last_ms:
+            model.last_ms = capture_ms
+        seqs = model.seqs.get(session_id)
+        if seqs is None:
+            model.seqs[session_id] = [seq]
+        else:
+            seqs.append(seq)
+        detections = message.detections
+        if detections:
+            classes = model.classes
+            per_frame: dict[ClassAcc, int] = {}
+            for detection in detections:
+                acc = classes.get(detection.class_name)
+                if acc is None:
+                    acc = classes[detection.class_name] = ClassAcc(detection.class_id)
+                elif detection.class_id < acc.class_id:
+                    acc.class_id = detection.class_id
+                if detection.track_id is not None:
+                    acc.tracks.add((session_id, detection.track_id))
+                per_frame[acc] = per_frame.get(acc, 0) + 1
+            for acc, count in per_frame.items():
+                acc.detections += count
+                acc.frames_present += 1
+                if count > acc.max:
+                    acc.max = count
+                if count < acc.min_present:
+                    acc.min_present = count
+
+    def _late(self, stream_id: int, session_id: str, seq: int, message: DetectionMessage) -> str:
+        self._out.late.append(LateRow(stream_id, session_id, seq, message.capture_time))
+        self.counters.late += 1
+        return "late"
+
+    def _reopen(self, stream_id: int, stream: _Stream, session: _Session, message: DetectionMessage,
+                capture_ms: int, start: int, publish_ms: int) -> str:
+        """Count a late message into its written window, whose rows the next take() rewrites."""
+        if start in stream.closed:
+            window = stream.closed[start]
+        elif stream.loaded_below is not None and start < stream.loaded_below:
+            raise KeyError(f"written window {start} of stream {stream_id} not loaded (closed_needed)")
+        else:
+            window = stream.closed[start] = WindowAcc(start)  # never written: nothing was in it
+            self._cached.add(stream_id)
+        if window is None:  # written before its state was kept: it cannot be re-opened
+            return self._late(stream_id, message.session_id, message.seq, message)
+        self._count(window, message, capture_ms, message.seq)
+        session.closed.update((message.seq,))
+        session.last_active = publish_ms
+        self._dirty.add((stream_id, message.session_id, message.model))
+        self._emit[(stream_id, start)] = window
+        self.counters.counted += 1
+        self.counters.reopened += 1
+        return "counted"
+
     def _reject(self, handle: Any, reason: str) -> str:
         self._out.rejected.append((handle, reason))
         self.counters.rejected += 1
@@ -316,6 +432,15 @@ class WindowMachine:
         if now_ms <= self.clock_ms:
             return
         self.clock_ms = now_ms
+        if self._unclocked:
+            for stream_id in self._unclocked:
+                restored = self._streams.get(stream_id)
+                if restored is not None and restored.windows:
+                    for window in restored.windows.values():
+                        window.last_publish = max(window.last_publish, now_ms)
+                    restored.last_publish = max(restored.last_publish, now_ms)
+                    self._queue(stream_id, restored)
+            self._unclocked = []
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now_ms:
             queued, stream_id = heapq.heappop(deadlines)
@@ -351,10 +476,33 @@ class WindowMachine:
                 self._queue(stream_id, stream)
 
     def _close(self, stream_id: int, stream: _Stream, window: WindowAcc) -> None:
+        """Move a window from open to written: its sequences become counted; its rows follow at take()."""
         out = self._out
         start_ms = window.start
         end_ms = start_ms + self.window_ms
-        start, end = from_millis(start_ms), from_millis(end_ms)
+        for model_name, model in window.models.items():
+            for session_id, seqs in model.seqs.items():
+                key = (stream_id, session_id, model_name)
+                session = self._sessions[key]
+                session.closed.update(seqs)
+                session.open.difference_update(seqs)
+                self._dirty.add(key)
+        if window.version:
+            out.discard.append((stream_id, from_millis(start_ms), window.version))
+        window.dirty = False
+        if stream.closed_until is None or end_ms > stream.closed_until:
+            stream.closed_until = end_ms
+        stream.closed[start_ms] = window  # a late message of this batch re-opens it from here
+        self._cached.add(stream_id)
+        self._emit[(stream_id, start_ms)] = window
+        self._open_windows -= 1
+        self.counters.windows_closed += 1
+
+    def _write_rows(self, stream_id: int, window: WindowAcc, out: Flush) -> None:
+        """The rows of a written window (all of them, replacing what an earlier write left), its state for late
+        data, and its unique objects: a track id counts in the earliest window that holds it."""
+        start_ms = window.start
+        start, end = from_millis(start_ms), from_millis(start_ms + self.window_ms)
         for model_name in sorted(window.models):
             model = window.models[model_name]
             out.frame_windows.append(
@@ -368,10 +516,16 @@ class WindowMachine:
                 unique = 0
                 for session_id, track_id in sorted(acc.tracks):
                     counted = self._sessions[(stream_id, session_id, model_name)].tracks
-                    if (class_name, track_id) not in counted:
-                        counted.add((class_name, track_id))
+                    key = (class_name, track_id)
+                    where = counted.get(key)
+                    if where == start_ms:
+                        unique += 1
+                    elif where is None or where > start_ms:
+                        counted[key] = start_ms
                         unique += 1
                         out.tracks.append(TrackRow(stream_id, session_id, model_name, class_name, track_id, start))
+                        if where is not None and (stream_id, where) not in self._emit:
+                            out.moves.append(UniqueMove(stream_id, from_millis(where), model_name, class_name))
                 out.object_stats.append(
                     ObjectStatRow(
                         stream_id, start, model_name, class_name, end, acc.class_id, model.frames,
@@ -379,16 +533,6 @@ class WindowMachine:
                         acc.min_present if acc.frames_present == model.frames else 0, unique,
                     )
                 )
-            for session_id, seqs in model.seqs.items():
-                key = (stream_id, session_id, model_name)
-                session = self._sessions[key]
-                session.closed.update(seqs)
-                session.open.difference_update(seqs)
-                self._dirty.add(key)
-        if window.version:
-            out.discard.append((stream_id, start, window.version))
-        window.dirty = False
-        if stream.closed_until is None or end_ms > stream.closed_until:
-            stream.closed_until = end_ms
-        self._open_windows -= 1
-        self.counters.windows_closed += 1
+        state = snapshot.encode(window)
+        state["publish"] = 0  # an arrival time of this process: meaningless to the next one
+        out.closed.append(ClosedWindow(stream_id, start, state))

@@ -2,8 +2,8 @@
 
 Batches are received whole (``batch_receive``); each is counted, its effect (closed windows, snapshots of the
 open ones) committed in one transaction, and only then is the batch acknowledged. When a receive comes back
-empty the consumer has caught up, and the wall clock may close idle streams. Stopping (SIGTERM, Ctrl-C) between
-batches loses nothing: the next run rebuilds the open windows from their snapshots.
+empty the consumer has caught up, and the process's monotonic clock may close idle streams. Stopping (SIGTERM,
+Ctrl-C) between batches loses nothing: the next run rebuilds the open windows from their snapshots.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def run(
     topic = topic or settings.detections_topic
     stop = stop or threading.Event()
     machine = WindowMachine(settings.window_seconds, settings.allowed_lateness_seconds,
-                            settings.window_idle_timeout_s)
+                            settings.window_idle_timeout_s, settings.late_horizon_hours * 3600)
     store = PostgresStore(settings)
     consumer = subscribe(
         settings, topic, subscription, consumer_name=consumer_name,
@@ -87,7 +87,7 @@ def run(
     dead = DeadLetters(settings, topic)
     receive, acknowledge = consumer.batch_receive, consumer.acknowledge
     aggregator = Aggregator(machine, store, PulsarAcks(acknowledge, dead), observer=observer)
-    restored = aggregator.start()
+    restored = aggregator.start(_arrival_ms())
     log.info("aggregator consuming %s as %s (%d streams with open windows restored)", settings.topic(topic),
              subscription, restored)
     summary = Summary()
@@ -107,12 +107,12 @@ def run(
             batch = receive()
             if batch:
                 summary.received += len(batch)
-                wall_ms = time.time_ns() // 1_000_000
+                arrival = _arrival_ms()  # the aggregator's own clock: no producer's wall clock closes a window
                 first_batch = first_batch or time.monotonic()
-                aggregator.handle_batch([(m.data(), m.publish_timestamp() or wall_ms, m) for m in batch])
+                aggregator.handle_batch([(m.data(), arrival, m) for m in batch])
                 last_message = busy_until = time.monotonic()
             else:
-                aggregator.idle(time.time_ns() // 1_000_000)
+                aggregator.idle(_arrival_ms())
                 if idle_exit_s is not None and time.monotonic() - last_message >= idle_exit_s:
                     log.info("no message for %.1f s: closing every open window and exiting", idle_exit_s)
                     finishing = time.monotonic()
@@ -140,8 +140,13 @@ def run(
     return summary
 
 
+def _arrival_ms() -> int:
+    """Milliseconds on this process's monotonic clock (window idleness is measured on it)."""
+    return time.monotonic_ns() // 1_000_000
+
+
 def _prune(aggregator: Aggregator, store: PostgresStore, settings: Settings) -> None:
     """Drop the state of long-finished sessions (retention), retrying like any other store call."""
-    removed = aggregator.retrying(lambda: store.prune(settings.retention_days))
+    removed = aggregator.retrying(lambda: store.prune(settings.retention_days, settings.late_horizon_hours))
     if removed:
         log.info("pruned the state of %d old sessions' tracks", removed)

@@ -15,6 +15,7 @@ from api.cache import TTLCache
 from api.fastpath import CachedAnswers
 from api.guards import Guards, WriteLimits
 from api.metrics import install_metrics
+from api.routers import alerts as alert_rules_router
 from api.routers import health, objects, rankings, streams
 from api.routers.health import version
 from api.static import mount_ui, static_dir
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, serve_ui: bool = True) -> Fa
     errors.install(app)
     for router in (health.router, streams.router, rankings.router, objects.router):
         app.include_router(router, prefix="/api")
+    app.include_router(alert_rules_router.router, prefix="/api")
     # Middleware added last runs first: CORS, then metrics (cached answers are counted), then the cache.
     app.add_middleware(CachedAnswers)
     install_metrics(app)

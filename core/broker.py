@@ -14,7 +14,7 @@ the broker is the embedded one, and is a thin wrapper otherwise.
 from __future__ import annotations
 
 import logging
-import os
+import random
 import threading
 import time
 import uuid
@@ -31,14 +31,22 @@ log = logging.getLogger(__name__)
 
 _clients: dict[str, pulsar.Client] = {}
 _lock = threading.Lock()
-_distinct_ids: set[str] = set()
 
 # An idle embedded consumer checks for entries it was never handed after this long, doubling to the maximum.
 STALL_CHECK_INITIAL_S = 0.0
 STALL_CHECK_MAX_S = 5.0
-# A consumer whose re-subscriptions have brought nothing for this long, while the topic holds entries it never
-# saw, asks the embedded runtime to restart the broker (at most once per consumer).
+# A consumer never handed anything, whose kicks have brought nothing for this long while the topic holds entries
+# it never saw, asks the embedded runtime to restart the broker (at most once per consumer).
 STALL_RESTART_S = 5.0
+# Embedded consumers start their consumer ids at a random number below this (pulsar-lite's id defect): with k
+# consumers on a subscription, a collision (one more subscribe attempt) has a chance of about k in 512.
+CONSUMER_ID_SPREAD = 512
+# A kick waits this long after the last acknowledgement (the client groups them for 100 ms).
+ACK_SETTLE_S = 0.3
+SUBSCRIBE_TIMEOUT_S = 5
+SUBSCRIBE_ATTEMPTS = 6
+# The property that marks a kick: an empty message that only starts a dispatch round (see Consumer).
+KICK_PROPERTY = "streamscope-kick"
 
 
 def get_client(settings: Settings) -> pulsar.Client:
@@ -59,7 +67,6 @@ def close_clients() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
-        _distinct_ids.clear()
 
 
 def _quiet_logger():
@@ -125,25 +132,44 @@ class Consumer:
     """The one consumer every worker uses: ``batch_receive``, ``receive``, ``acknowledge``,
     ``negative_acknowledge``, ``close``.
 
-    With the embedded broker (pulsar-lite 0.2.0) it works around two defects, so that a worker killed with
-    ``kill -9`` and restarted alone resumes within seconds, with the broker left alone:
+    With the embedded broker (pulsar-lite 0.2.0) it works around three defects, so that any number of workers on
+    any hosts share a subscription, and a worker killed with ``kill -9`` and restarted alone resumes within
+    seconds, with the broker left alone:
 
-    - pulsar-lite redelivers a dead consumer's unacknowledged Key_Shared messages one per key per dispatch round,
-      and starts a new round only on a flow request of a new subscription (or a new publish), not on an
-      acknowledgement: the restarted consumer would get one message per stream and then wait (75 s measured, until
-      the broker restarted). When a receive comes back empty, nothing is left unacknowledged, and the topic holds
-      an entry this consumer was never handed, it closes and re-opens its subscription (a flow request), which
-      hands over the next round. Nothing is redelivered twice: a kick happens only with nothing unacknowledged.
-    - pulsar-lite sometimes keeps a ``kill -9``ed consumer registered with its keys (about 75 s); re-subscribing
-      does not help then. A consumer whose re-subscriptions brought nothing for ``STALL_RESTART_S``, while the
-      topic holds entries it never saw, asks the runtime that started the broker to restart it
-      (:func:`core.embedded.restart_stalled_pulsar`), once; every client reconnects by itself. A consumer that
-      legitimately has no keys (more consumers than streams) costs one needless broker restart at most.
-    - pulsar-lite numbers consumers per connection but keys a Key_Shared dispatcher's consumers by that number
-      alone, so the first consumers of two processes collide (the second never receives, or its subscribe times
-      out). A few throwaway consumers opened first give this process another number than its neighbours'.
+    - **Consumer ids.** The Pulsar protocol numbers consumers per connection (each client counts from 0), but
+      pulsar-lite's Key_Shared dispatcher keys its consumers by that number alone: a second process's consumer 0
+      is refused ("Consumer 0 already exists in key-shared dispatcher"), as a protocol error that closes the whole
+      connection, and the client retries until ``subscribe`` times out. So each embedded consumer gets a client
+      (a connection) of its own, whose counter is first moved to a random number below ``CONSUMER_ID_SPREAD`` by
+      opening and closing throwaway consumers (about 1 ms each); in the rare case that number is taken on the
+      subscription, the subscribe times out after ``SUBSCRIBE_TIMEOUT_S`` and is tried again with a new client and
+      a new number. Only that consumer's own connection is dropped by a collision, never a producer's.
+    - **Dispatch rounds.** pulsar-lite redelivers a departed consumer's unacknowledged Key_Shared messages one per
+      key per dispatch round, and starts a round on a publish or a change of the subscription's consumers, not on
+      an acknowledgement or a flow request: a restarted consumer (or the survivors of a lost host, once the
+      publishing stopped) would get one message per stream and then wait (75 s measured, until the broker
+      restarted). When a receive comes back empty, nothing is left unacknowledged, and the topic holds an entry
+      this consumer was never handed, it publishes an empty *kick* message (property ``KICK_PROPERTY``; every
+      :class:`Consumer` acknowledges and drops kicks, whoever gets them). The kick starts a round without
+      changing the subscription's consumers: re-subscribing would, and pulsar-lite then re-splits the hash range
+      of every consumer (see the next point). Kicks back off from 0.2 s to ``STALL_CHECK_MAX_S`` while they bring
+      nothing (an idle consumer whose streams are all on other consumers sends one every ``STALL_CHECK_MAX_S``).
+    - **Rebalancing.** pulsar-lite's AutoSplit gives each consumer an equal slice of the hash range in the order
+      of their ids, and moves keys to a new owner at once, even while the old owner still holds unacknowledged
+      messages of them (Apache Pulsar holds such keys back until those are acknowledged). A departed consumer's
+      messages are redelivered first, in order; but keys moved between consumers that both live (a process joins
+      mid-stream, or the slices of the survivors shift when one leaves) can be processed by two consumers at once
+      for the time the old owner takes to finish what it holds. The client cannot prevent that; this is why kicks
+      never re-subscribe, and it is a documented limit (docs/operations.md): start the processes before the
+      frames flow, and keep ``ALLOWED_LATENESS_SECONDS`` above what one process holds.
+    - A consumer that was never handed anything although the topic holds entries, and whose kicks brought nothing
+      for ``STALL_RESTART_S``, asks the runtime that started the broker to restart it
+      (:func:`core.embedded.restart_stalled_pulsar`), once: pulsar-lite sometimes keeps a ``kill -9``ed consumer
+      registered with its keys. Only a process that shares the broker's data directory can; every client
+      reconnects by itself. A consumer that legitimately has no keys (more consumers than streams) costs one
+      needless broker restart at most.
 
-    With ``STREAMSCOPE_BROKER=pulsar`` none of this runs.
+    With ``STREAMSCOPE_BROKER=pulsar`` none of this runs: the process's shared client, a thin wrapper.
     """
 
     def __init__(self, settings: Settings, topic: str, subscription: str, *, consumer_name: str | None = None,
@@ -154,23 +180,50 @@ class Consumer:
         self._args = dict(consumer_name=consumer_name, receiver_queue_size=receiver_queue_size,
                           batch_max_messages=batch_max_messages, batch_timeout_ms=batch_timeout_ms)
         self.embedded = is_embedded(settings)
-        if self.embedded:
-            _distinct_consumer_id(settings)
+        self._client: pulsar.Client | None = None  # embedded: this consumer's own client (see above)
+        self._kick_producer: pulsar.Producer | None = None
+        self.kicks = 0
+        self.subscribe_attempts = 0
         self._consumer = self._open()
         self._unacked = 0
         self._highest: tuple[int, int] | None = None
         self._check_delay = STALL_CHECK_INITIAL_S
         self._next_check = 0.0
         self._last_received_at = time.monotonic()
+        self._received_any = False
+        self._last_ack_at = 0.0
         self._restart_asked = False
-        self.resubscriptions = 0
 
     def _open(self):
+        if not self.embedded:
+            return self._subscribe_on(get_client(self.settings))
+        import pulsar
+
+        error: Exception | None = None
+        for _ in range(SUBSCRIBE_ATTEMPTS):
+            self.subscribe_attempts += 1
+            client = pulsar.Client(pulsar_url(self.settings), operation_timeout_seconds=SUBSCRIBE_TIMEOUT_S,
+                                   logger=_quiet_logger())
+            try:
+                _advance_consumer_ids(client, random.randrange(CONSUMER_ID_SPREAD))
+                consumer = self._subscribe_on(client)
+            except Exception as failure:  # pulsar.Timeout on an id collision; the broker away: try again
+                log.info("subscribing to %s as %s failed (%s): again with another consumer id", self.topic,
+                         self.subscription, failure)
+                error = failure
+                client.close()
+                continue
+            self._client = client
+            return consumer
+        assert error is not None
+        raise error
+
+    def _subscribe_on(self, client):
         import pulsar
 
         args = self._args
         kwargs = {"consumer_name": args["consumer_name"]} if args["consumer_name"] else {}
-        return get_client(self.settings).subscribe(
+        return client.subscribe(
             self.topic,
             self.subscription,
             consumer_type=pulsar.ConsumerType.KeyShared,
@@ -191,6 +244,8 @@ class Consumer:
     def batch_receive(self) -> list:
         """The next batch (empty after the batch timeout when nothing came)."""
         batch = list(self._consumer.batch_receive())
+        if self.embedded:
+            batch = self._without_kicks(batch)
         if batch:
             self._received(batch)
         elif self.embedded:
@@ -199,57 +254,90 @@ class Consumer:
 
     def receive(self, timeout_millis: int | None = None):
         """One message (raises pulsar.Timeout after ``timeout_millis``)."""
-        try:
-            message = self._consumer.receive(timeout_millis) if timeout_millis is not None else \
-                self._consumer.receive()
-        except Exception:
-            if self.embedded:
-                self._kick_if_stalled()
-            raise
+        deadline = None if timeout_millis is None else time.monotonic() + timeout_millis / 1000
+        while True:
+            left = None if deadline is None else max(int((deadline - time.monotonic()) * 1000), 1)
+            try:
+                message = self._consumer.receive(left) if left is not None else self._consumer.receive()
+            except Exception:
+                if self.embedded:
+                    self._kick_if_stalled()
+                raise
+            if not self.embedded or self._without_kicks([message]):
+                break
         self._received([message])
         return message
+
+    def _without_kicks(self, batch: list) -> list:
+        """Acknowledge and drop kick messages. They do not count as seen: a kick is the newest entry, and older
+        ones may still wait for redelivery."""
+        kept = []
+        for message in batch:
+            if KICK_PROPERTY in message.properties():
+                self._consumer.acknowledge(message)
+            else:
+                kept.append(message)
+        return kept
+
+    def _seen(self, message) -> None:
+        position = _position(message.message_id())
+        if self._highest is None or position > self._highest:
+            self._highest = position
 
     def _received(self, batch: list) -> None:
         self._unacked += len(batch)
         self._last_received_at = time.monotonic()
+        self._received_any = True
         if self.embedded:
-            highest = max(_position(message.message_id()) for message in batch)
-            if self._highest is None or highest > self._highest:
-                self._highest = highest
+            for message in batch:
+                self._seen(message)
             self._check_delay = STALL_CHECK_INITIAL_S
             self._next_check = 0.0
 
     def acknowledge(self, message) -> None:
         self._consumer.acknowledge(message)
         self._unacked = max(self._unacked - 1, 0)
+        self._last_ack_at = time.monotonic()
 
     def negative_acknowledge(self, message) -> None:
         self._consumer.negative_acknowledge(message)
         self._unacked = max(self._unacked - 1, 0)
+        self._last_ack_at = time.monotonic()
 
     def get_last_message_id(self):
         return self._consumer.get_last_message_id()
 
     def close(self) -> None:
-        self._consumer.close()
+        try:
+            if self._kick_producer is not None:
+                self._kick_producer.close()
+            self._consumer.close()
+        finally:
+            if self._client is not None:
+                self._client.close()
 
     # ---------------------------------------------------------------------------------- embedded broker
 
     def _kick_if_stalled(self) -> None:
-        """Re-open the subscription when idle, nothing unacknowledged, and the topic holds an unseen entry."""
+        """Kick a dispatch round when idle, nothing unacknowledged, and the topic holds an unseen entry."""
         now = time.monotonic()
-        if self._unacked or now < self._next_check:
+        # The client sends acknowledgements in groups (every 100 ms): a round started before they reach the broker
+        # finds the keys still in flight and hands over nothing.
+        if self._unacked or now < self._next_check or now - self._last_ack_at < ACK_SETTLE_S:
             return
         self._check_delay = min(max(self._check_delay * 2, 0.2), STALL_CHECK_MAX_S)
         self._next_check = now + self._check_delay
         try:
             last = self._consumer.get_last_message_id()
-        except Exception as error:  # the broker is away: the client reconnects by itself
+        except Exception as error:  # an empty topic (pulsar-lite answers an error), or the broker is away
             log.debug("last message id of %s unknown: %s", self.topic, error)
+            self._check_delay = STALL_CHECK_MAX_S  # the client logs each failure: not more than every 5 s
+            self._next_check = now + self._check_delay
             return
         if last.entry_id() < 0 or (self._highest is not None and _position(last) <= self._highest):
             return
-        if not self._restart_asked and self.resubscriptions and now - self._last_received_at >= STALL_RESTART_S:
+        if (not self._restart_asked and not self._received_any and self.kicks
+                and now - self._last_received_at >= STALL_RESTART_S):
             from core.embedded import restart_stalled_pulsar
 
             try:
@@ -259,31 +347,34 @@ class Consumer:
                 log.warning("could not restart the embedded broker: %s", error)
             self._last_received_at = now  # the next attempt STALL_RESTART_S from now
             return
-        self._consumer.close()
-        self._consumer = self._open()
-        self.resubscriptions += 1
-        self._check_delay = STALL_CHECK_INITIAL_S  # the next round may follow at once
-        self._next_check = 0.0
-        log.debug("re-subscribed to %s as %s (idle with unseen entries)", self.topic, self.subscription)
+        try:
+            self._kick()
+        except Exception as error:  # the broker is away: kick again at the next check
+            log.debug("kicking %s failed: %s", self.topic, error)
+            return
+        self.kicks += 1
+        log.debug("kicked %s for %s (idle with unseen entries)", self.topic, self.subscription)
+
+    def _kick(self) -> None:
+        """Publish one kick: an empty entry under a key of its own, so it delays no stream's messages."""
+        if self._kick_producer is None:
+            self._kick_producer = get_client(self.settings).create_producer(
+                self.topic, batching_enabled=False, send_timeout_millis=5_000)
+        self._kick_producer.send(b"", properties={KICK_PROPERTY: self.subscription},
+                                 partition_key=f"{KICK_PROPERTY}-{uuid.uuid4().hex[:8]}")
 
 
 def _position(message_id) -> tuple[int, int]:
     return (message_id.ledger_id(), message_id.entry_id())
 
 
-def _distinct_consumer_id(settings: Settings) -> None:
-    """Open ``pid % 61`` throwaway consumers on this process's client once (see :class:`Consumer`)."""
+def _advance_consumer_ids(client, count: int) -> None:
+    """Move ``client``'s consumer-id counter on by ``count`` (see :class:`Consumer`: pulsar-lite's id defect)."""
     import pulsar
 
-    url = pulsar_url(settings)
-    with _lock:
-        if url in _distinct_ids:
-            return
-        _distinct_ids.add(url)
-    client = get_client(settings)
     topic = f"non-persistent://public/default/streamscope-consumer-ids-{uuid.uuid4().hex[:8]}"
-    for _ in range(os.getpid() % 61):
-        client.subscribe(topic, "bump", consumer_type=pulsar.ConsumerType.Exclusive).close()
+    for _ in range(count):
+        client.subscribe(topic, "advance", consumer_type=pulsar.ConsumerType.Exclusive).close()
 
 
 class DeadLetters:

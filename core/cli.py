@@ -33,6 +33,7 @@ COMPONENT_CLIS = (
     "dags.cli",
     "api.cli",
     "core.demo",
+    "alerts.cli",
 )
 
 

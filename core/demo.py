@@ -211,6 +211,8 @@ def run_demo(settings: Settings, url: str | None, port: int, source_port: int, d
             ("detector", ["detector"]),
             ("aggregator", ["aggregator"]),
             ("api", ["api", "--host", "127.0.0.1", "--port", str(port)]),
+            # Alert rules evaluated every STREAMSCOPE_ALERTS_EVAL_INTERVAL_S (20 s) and their webhooks delivered.
+            ("alerts", ["alerts", "evaluate"]),
         ]:
             child = Child(name, args, logs / f"{name}.log")
             child.start(env)

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     allowed_lateness_seconds: int = Field(10, ge=0)
     window_idle_timeout_s: float = Field(30.0, gt=0, description="Close a stream's windows after this idle time.")
     aggregator_metrics_port: int = 9103
+    late_horizon_hours: float = Field(
+        24.0, ge=0, description="Detections that arrive after their window was written still update its row up "
+        "to this age (behind the stream's latest capture); older ones go to late_detections.",
+    )
 
     # --- api ----------------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
@@ -147,6 +151,29 @@ class Settings(BaseSettings):
     airflow_maintenance_interval_minutes: int = Field(60, ge=1, description="stream_maintenance DAG: minutes per run.")
     airflow_port: int = Field(8080, description="Port of the standalone Airflow API server (127.0.0.1).")
     airflow_parallelism: int = Field(4, ge=1, description="Airflow task slots (small machine).")
+
+    # --- alerts (rules, evaluation, webhook delivery) ------------------------------------------------
+    alerts_eval_interval_s: float = Field(
+        20.0, gt=0, description="`streamscope alerts evaluate` (and the demo) evaluate the rules this often, so a "
+        "firing follows the window that caused it within a minute.",
+    )
+    alerts_retry_initial_s: float = Field(
+        10.0, gt=0, description="First wait before a failed webhook delivery is retried; doubled per attempt "
+        "(core.backoff, with jitter) up to alerts_retry_max_s. The tests set about 1 s.",
+    )
+    alerts_retry_max_s: float = Field(300.0, gt=0, description="Longest wait between two delivery attempts.")
+    alerts_max_attempts: int = Field(
+        12, ge=1, description="Attempts before a delivery is given up (about 40 min of retries by default).",
+    )
+    alerts_delivery_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook POST.")
+    alerts_lease_s: float = Field(
+        60.0, gt=0, description="A worker's claim on a delivery; a worker killed mid-delivery leaves it to another "
+        "after this long. Keep it above alerts_delivery_timeout_s.",
+    )
+    alerts_default_cooldown_s: int = Field(
+        600, ge=0, description="Default cooldown of a new rule: no second firing for the same stream within it.",
+    )
+    airflow_alerts_interval_minutes: int = Field(1, ge=1, le=60, description="alerts DAG: minutes per run.")
 
     @field_validator("api_tokens", "cors_origins", mode="before")
     @classmethod

@@ -125,7 +125,7 @@ def parse_address(host: str) -> IPAddress | None:
 def check_url(url: str, policy: SourcePolicy) -> None:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme in LOCAL_SCHEMES:
+    if scheme in LOCAL_SCHEMES and policy.schemes != WEBHOOK_SCHEMES:  # a webhook is never a file
         if policy.allow_local:
             return
         raise SourceRefused("file URLs are not accepted here: the server's own files are not a stream")

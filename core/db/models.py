@@ -253,3 +253,114 @@ class AnomalyEvent(Base):
     expected: Mapped[float | None] = mapped_column(Float)
     score: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+# --- alert rules and their delivery (alerts component; rules written through core.alert_rules) -------------------
+
+
+class AlertRule(Base):
+    """A person's rule: which streams (NULL = all), which class, what condition, and where to POST a firing.
+
+    ``secret`` signs each delivery (HMAC-SHA256); it is shown once when the rule is created and never answered
+    again by the API or the CLI."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (
+        CheckConstraint(
+            "condition IN ('count_above', 'count_below', 'anomaly_score', 'stream_down')", name="condition"
+        ),
+        CheckConstraint("payload_format IN ('json', 'slack')", name="payload_format"),
+        CheckConstraint("minutes >= 0 AND cooldown_s >= 0", name="durations"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    stream_ids: Mapped[list | None] = mapped_column(JSONB)  # NULL: every stream
+    object_class: Mapped[str] = mapped_column(String(100), default="", server_default="")  # '' = any / none
+    condition: Mapped[str] = mapped_column(String(16))
+    threshold: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    webhook_url: Mapped[str] = mapped_column(Text)
+    payload_format: Mapped[str] = mapped_column(String(8), default="json", server_default="json")
+    secret: Mapped[str] = mapped_column(String(100))
+    cooldown_s: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())
+
+
+class AlertFiring(Base):
+    """One episode of a rule on one stream (and class): at most one row per (rule, stream, episode key), so an
+    episode is delivered once however often the evaluator sees it. ``last_seen_at`` is extended while the
+    condition keeps holding, so a long episode seen again later is recognised as the same one."""
+
+    __tablename__ = "alert_firings"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "stream_id", "episode_key", name="uq_alert_firings_episode"),
+        Index("ix_alert_firings_rule_fired", "rule_id", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
+    object_class: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    episode_key: Mapped[str] = mapped_column(String(200))
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)  # the receivers' idempotency id
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    last_seen_at: Mapped[datetime] = mapped_column(TZ)
+    fired_at: Mapped[datetime] = mapped_column(TZ)
+    observed: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class AlertOutbox(Base):
+    """A firing's delivery, written in the firing's transaction (transactional outbox): a worker claims a due
+    row with a lease, POSTs it and only then marks it delivered, so a worker killed mid-delivery loses nothing
+    (the lease runs out and another worker sends it again: at-least-once, same idempotency id)."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
+        Index("ix_alert_outbox_due", "state", "next_attempt_at"),
+    )
+
+    firing_id: Mapped[int] = mapped_column(ForeignKey("alert_firings.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)  # the exact bytes POSTed (UTF-8), the same on every attempt
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(TZ)
+    lease_until: Mapped[datetime | None] = mapped_column(TZ)
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertDelivery(Base):
+    """One attempt to POST a firing: written as ``sending`` before the request and completed after it, so an
+    attempt cut short by a killed worker stays visible (``interrupted`` once another worker takes over)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('sending', 'delivered', 'failed', 'interrupted')", name="status"),
+        Index("ix_alert_deliveries_firing", "firing_id", "attempt"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    firing_id: Mapped[int] = mapped_column(ForeignKey("alert_firings.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AggregatorClosedWindow(Base):
+    """The full state of a written window (counts, sequences, track ids), kept up to the late-data horizon so
+    that a detection arriving after the window was written updates its rows exactly once (issue 16)."""
+
+    __tablename__ = "aggregator_closed"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(TZ, primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now(), onupdate=func.now())

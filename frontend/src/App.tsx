@@ -6,6 +6,7 @@ import { RankingsPage } from "./pages/RankingsPage";
 import { ObjectsPage } from "./pages/ObjectsPage";
 import { StreamsPage } from "./pages/StreamsPage";
 import { useDocumentTitle } from "./hooks/useDocumentTitle";
+import { AlertsPage } from "./pages/AlertsPage";
 
 // The detail page carries the chart library: load it only when a stream is opened.
 const StreamDetailPage = lazy(() => import("./pages/StreamDetailPage"));
@@ -31,6 +32,7 @@ export function AppRoutes() {
           <Route path="/objects" element={<ObjectsPage />} />
           <Route path="/streams" element={<StreamsPage />} />
           <Route path="/streams/:id" element={<StreamDetailPage />} />
+          <Route path="/alerts" element={<AlertsPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </Suspense>

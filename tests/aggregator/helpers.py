@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from aggregator.pipeline import Aggregator
-from aggregator.windows import WindowMachine
+from aggregator.windows import DEFAULT_HORIZON_S, WindowMachine
 from core.broker import create_producer, send
 from core.db.engine import session_scope
 from core.db.models import Stream
@@ -140,11 +140,12 @@ def count_windows(settings: Settings, stream_ids: list[int]) -> int:
                                {"ids": stream_ids}).scalar_one()
 
 
-def reference(messages: list[DetectionMessage | bytes], registered: list[int]) -> dict[str, set[tuple]]:
+def reference(messages: list[DetectionMessage | bytes], registered: list[int],
+              horizon_s: float = DEFAULT_HORIZON_S) -> dict[str, set[tuple]]:
     """The rows of one uninterrupted run (the same pipeline, in memory), shaped like :func:`tables`."""
     entries = [(m if isinstance(m, bytes) else encode_detections(m).payload, 1_000 + i) for i, m in enumerate(messages)]
     store, log = MemoryStore(set(registered)), Log(entries)
-    aggregator = Aggregator(WindowMachine(WINDOW_S, LATENESS_S, IDLE_S), store, log)
+    aggregator = Aggregator(WindowMachine(WINDOW_S, LATENESS_S, IDLE_S, horizon_s), store, log)
     while not log.caught_up:
         aggregator.handle_batch(log.take(100))
     aggregator.finish()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from aggregator.pipeline import Aggregator, Loaded, StoreUnavailable
+from aggregator.pipeline import Aggregator, Loaded, LoadedClosed, StoreUnavailable
 from aggregator.ranges import IntRanges
 from aggregator.rows import Flush, OpenWindow, SessionKey
 from aggregator.snapshot import session_keys
@@ -39,6 +39,7 @@ class MemoryStore:
     sessions: dict = field(default_factory=dict)
     tracks: dict = field(default_factory=dict)
     open: dict = field(default_factory=dict)  # (stream, window start) -> (version, state as JSON text)
+    closed: dict = field(default_factory=dict)  # (stream, window start) -> written window's state as JSON text
     outage: int = 0  # the next N calls fail as if the server were down
     write_outage: bool = False  # writes fail (loads work) until the process dies in the retry sleep
     die_in_outage: bool = False  # the process is killed while it waits for the server
@@ -64,7 +65,17 @@ class MemoryStore:
         for key in sessions | session_keys(w for windows in loaded.open.values() for w in windows):
             if key in self.sessions:
                 loaded.sessions[key] = IntRanges(self.sessions[key])
-            loaded.tracks[key] = [(k[3], k[4]) for k in self.tracks if k[:3] == key]
+            loaded.tracks[key] = [(k[3], k[4], start) for k, start in self.tracks.items() if k[:3] == key]
+        return loaded
+
+    def load_closed(self, windows: set[tuple[int, datetime]]) -> LoadedClosed:
+        self._check()
+        loaded = LoadedClosed()
+        for key in windows:
+            if key in self.closed:
+                loaded.states[key] = json.loads(self.closed[key])
+            elif any(k[:2] == key for k in self.frame_windows):
+                loaded.stateless.add(key)
         return loaded
 
     def write(self, flush: Flush) -> set[int]:
@@ -94,8 +105,13 @@ class MemoryStore:
         for key, seqs in flush.sessions.items():
             self.sessions[key] = seqs.ranges()
         for row in flush.tracks:
-            self.tracks.setdefault((row.stream_id, row.session_id, row.model, row.object_class, row.track_id),
-                                   row.window_start)
+            self.tracks[(row.stream_id, row.session_id, row.model, row.object_class, row.track_id)] = row.window_start
+        for move in flush.moves:
+            key = (move.stream_id, move.window_start, move.model, move.object_class)
+            self.object_stats[key] = replace(self.object_stats[key],
+                                             unique_objects=self.object_stats[key].unique_objects - 1)
+        for w in flush.closed:
+            self.closed[(w.stream_id, w.window_start)] = json.dumps(w.state, sort_keys=True)
         for stream_id, start, _ in flush.discard:
             del self.open[(stream_id, start)]
         for w in flush.snapshots:
@@ -111,6 +127,7 @@ class MemoryStore:
             "sessions": dict(self.sessions),
             "tracks": dict(self.tracks),
             "open": dict(self.open),
+            "closed": dict(self.closed),
         }
 
 

@@ -1,4 +1,5 @@
-"""The Postgres store on the real server: a removed stream, a stale process fenced off, old state pruned."""
+"""The Postgres store on the real server: a removed stream, a stale process fenced off, old state pruned, late
+data rewriting a written window once."""
 
 from __future__ import annotations
 
@@ -67,3 +68,30 @@ def test_state_of_long_finished_sessions_is_pruned(settings) -> None:
         session.commit()
         assert PostgresStore(settings).prune(30) >= 4
         assert counts() == [0, 0]
+
+
+def test_late_data_rewrites_its_written_window_once_and_takes_over_its_track_ids(settings) -> None:
+    (stream,) = register_streams(settings, 1)
+    rows = [(payload(message(stream, "a", 0, 12_000, [("person", 7)])), T0_MS + 1),
+            (payload(message(stream, "a", 1, 30_000, [])), T0_MS + 2),  # [10, 20) written, person 7 counted there
+            (payload(message(stream, "a", 2, 5_000, [("person", 7), ("car", 3)])), T0_MS + 3)]  # late, [0, 10)
+    log = Log(rows)
+    agg = aggregator(settings, log)
+    for _ in rows:
+        agg.handle_batch(log.take(1))
+    log.crash(frozenset({2}))  # the late message comes back after its commit: a duplicate
+    again = aggregator(settings, log)
+    again.handle_batch(log.take(1))
+    again.finish()
+    assert again.machine.counters.duplicates == 1 and agg.machine.counters.reopened == 1
+    got = tables(settings, [stream])
+    assert {(r[1].second, r[3], r[11]) for r in got["object_stats"]} == {(0, "car", 1), (0, "person", 1),
+                                                                         (10, "person", 0)}
+    assert {(r[1].second, r[4]) for r in got["frame_windows"]} == {(0, 1), (10, 1), (30, 1)}
+    assert got["late_detections"] == set()
+    with session_scope(settings) as session:
+        (start,) = session.execute(text("SELECT window_start FROM aggregator_tracks WHERE stream_id = :s "
+                                        "AND object_class = 'person'"), {"s": stream}).scalars()
+        assert start.second == 0
+        assert session.execute(text("SELECT count(*) FROM aggregator_closed WHERE stream_id = :s"),
+                               {"s": stream}).scalar_one() == 3

@@ -88,29 +88,49 @@ def test_duplicates_count_once_while_open_and_after_their_window_was_written() -
     assert len(out.ack) == 5 and m.counters.duplicates == 3
 
 
-def test_late_data_is_recorded_never_mixed_in() -> None:
-    m = machine()
+def test_late_data_within_the_horizon_rewrites_its_window_and_older_data_is_put_aside() -> None:
+    m = WindowMachine(10, 3, 8, horizon_s=20)
+    m.restore_stream(1, registered=True, closed_until=None)
     feed(m, message(1, "a", 0, 1_000, []), message(1, "a", 1, 14_000, []))  # watermark 14 s: [0, 10) closed
-    assert feed(m, message(1, "a", 2, 9_000, [("person", 9)])) == ["late"]
-    # Beyond end + lateness of a window never opened: late as well (the watermark passed it).
-    assert feed(m, message(1, "a", 3, 40_000, []), message(1, "a", 4, 21_000, [])) == ["counted", "late"]
+    assert feed(m, message(1, "a", 2, 9_000, [("person", 9)])) == ["counted"]  # re-opens [0, 10)
+    assert feed(m, message(1, "a", 2, 9_000, [("person", 9)])) == ["duplicate"]
+    # A window never opened whose end + lateness the watermark passed: counted, and written at once.
+    assert feed(m, message(1, "a", 3, 40_000, []), message(1, "a", 4, 21_000, [])) == ["counted", "counted"]
+    assert feed(m, message(1, "a", 5, 15_000, [])) == ["late"]  # 25 s behind the watermark: beyond the horizon
     out = m.take()
-    assert [(r.seq, r.capture_time) for r in out.late] == [(2, T0 + timedelta(seconds=9)),
-                                                          (4, T0 + timedelta(seconds=21))]
-    assert out.object_stats == []
+    assert [(r.window_start, r.frames) for r in out.frame_windows] == [(T0, 2), (T0 + W, 1), (T0 + 2 * W, 1)]
+    assert [(r.window_start, r.object_class, r.unique_objects) for r in out.object_stats] == [(T0, "person", 1)]
+    assert [(r.seq, r.capture_time) for r in out.late] == [(5, T0 + timedelta(seconds=15))]
+    assert m.counters.reopened == 1 and m.counters.late == 1
+    assert out.sessions[(1, "a", "m1")] == IntRanges([(0, 2), (4, 5)]) or 5 not in out.sessions[(1, "a", "m1")]
 
 
-def test_idle_streams_close_on_the_broker_clock_and_late_messages_do_not_keep_them_open() -> None:
+def test_a_late_window_takes_over_the_track_ids_a_later_window_counted() -> None:
+    entries = [(payload(message(1, "a", 0, 12_000, [("person", 7)])), T0_MS + 1),
+               (payload(message(1, "a", 1, 30_000, [])), T0_MS + 2),  # [10, 20) written: person 7 counted there
+               (payload(message(1, "a", 2, 5_000, [("person", 7)])), T0_MS + 3)]  # late: 7 was in [0, 10) first
+    store, log = MemoryStore({1}), Log(entries)
+    aggregator = new_aggregator(store, log)
+    for _ in entries:
+        aggregator.handle_batch(log.take(1))  # one batch each: [10, 20)'s state comes back from the store
+    aggregator.finish()
+    stats = {(k[1], k[3]): v for k, v in store.object_stats.items()}
+    assert stats[(T0, "person")].unique_objects == 1 and stats[(T0 + W, "person")].unique_objects == 0
+    assert store.tracks == {(1, "a", "m1", "person", 7): T0}
+    assert aggregator.machine.counters.reopened == 1
+
+
+def test_idle_streams_close_on_the_arrival_clock_and_late_messages_do_not_keep_them_open() -> None:
     m = machine({1: True, 2: True})
     feed(m, message(1, "a", 0, 0, []), publish_ms=T0_MS)
     feed(m, message(1, "a", 1, 13_000, []), publish_ms=T0_MS + 1_000)  # closes [0, 10); opens [10, 20)
     feed(m, message(1, "a", 2, 1_000, []), publish_ms=T0_MS + 5_000)  # late: must not extend the idle deadline
     m.take()
-    feed(m, message(2, "x", 0, 0, []), publish_ms=T0_MS + 9_000)  # broker clock 9 s: stream 1 idle 8 s
+    feed(m, message(2, "x", 0, 0, []), publish_ms=T0_MS + 9_000)  # arrival clock 9 s: stream 1 idle 8 s
     out = m.take()
     assert [(r.stream_id, r.window_start) for r in out.frame_windows] == [(1, T0 + W)]
     assert m.counters.idle_closes == 1
-    m.tick(T0_MS + 17_000)  # wall clock when caught up: stream 2 idle too
+    m.tick(T0_MS + 17_000)  # the clock alone when caught up: stream 2 idle too
     assert [r.stream_id for r in m.take().frame_windows] == [2]
     assert m.open_windows == 0
 

@@ -57,13 +57,14 @@ def test_known_messages_give_exact_rows_and_stats(settings, unique_topic, tmp_pa
         message(stream, "a", 2, 8_000, []),  # nothing in this frame: a zero, not a gap
         message(stream, "a", 3, 12_000, [("person", 2), ("person", 3)]),
         message(stream, "a", 4, 13_500, []),  # event time 13.5 s = 10 s + 3 s lateness: [0, 10) closes
-        message(stream, "a", 5, 9_000, [("person", 8)]),  # too late for [0, 10): recorded, not mixed in
+        message(stream, "a", 5, 9_000, [("person", 8)]),  # 4.5 s behind: beyond the 3.6 s horizon, put aside
         message(stream, "b", 0, 15_000, [("person", 1)]),  # a new reader session: track 1 is a new object
         dup,  # after its window was written: still a duplicate
         message(unregistered, "a", 0, 0, []),
         b"this is not a detection message",
     ])
-    summary = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=1.5).wait()
+    summary = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=1.5,
+                                STREAMSCOPE_LATE_HORIZON_HOURS="0.001").wait()
     assert summary | {"seconds": 0, "active_seconds": 0} == {
         "received": 11, "counted": 6, "duplicates": 2, "late": 1, "dead_letters": 2, "streams_lost": 0, "windows": 2,
         "store_retries": 0, "seconds": 0, "active_seconds": 0,
@@ -106,8 +107,9 @@ def test_kill_9_then_restart_gives_the_table_of_an_uninterrupted_run(settings, u
     subscribe(settings, unique_topic, "agg").close()
     publish(settings, unique_topic, first)
     port = free_port()
+    horizon = {"STREAMSCOPE_LATE_HORIZON_HOURS": "0.005"}  # 18 s: the traffic's frames 25 s late are put aside
     victim = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=None,
-                               STREAMSCOPE_AGGREGATOR_METRICS_PORT=str(port))
+                               STREAMSCOPE_AGGREGATOR_METRICS_PORT=str(port), **horizon)
     # [0, 10) .. [30, 40) close on event time (46 s >= 40 s + 3 s); [40, 50) stays open (in memory and snapshot).
     wait_until(lambda: count_windows(settings, streams) >= 12, 60, "four windows per stream")
     # [40, 50) of each stream open; the gauge is set last, once the batch is written and acknowledged.
@@ -126,9 +128,9 @@ def test_kill_9_then_restart_gives_the_table_of_an_uninterrupted_run(settings, u
     written = tables(settings, streams)
     assert len(written["frame_windows"]) == 12
     publish(settings, unique_topic, second)
-    summary = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=1.5).wait()
+    summary = AggregatorProcess(settings, unique_topic, "agg", tmp_path, idle_exit=1.5, **horizon).wait()
     assert summary["counted"] > 0
-    expected = reference(first + second, streams)
+    expected = reference(first + second, streams, horizon_s=18)
     got = tables(settings, streams)
     assert got == expected, diff(got, expected)
     assert len(expected["frame_windows"]) == 24 and expected["late_detections"]

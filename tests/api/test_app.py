@@ -51,6 +51,9 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
         ("PATCH", "/api/streams/{stream_id}"), ("DELETE", "/api/streams/{stream_id}"),
         ("GET", "/api/streams/{stream_id}/snapshot"), ("GET", "/api/streams/{stream_id}/objects"),
         ("GET", "/api/rankings"), ("GET", "/api/objects"),
+        ("GET", "/api/alerts/rules"), ("POST", "/api/alerts/rules"), ("GET", "/api/alerts/rules/{rule_id}"),
+        ("PATCH", "/api/alerts/rules/{rule_id}"), ("DELETE", "/api/alerts/rules/{rule_id}"),
+        ("GET", "/api/alerts/rules/{rule_id}/history"),
     }
     for path, item in spec["paths"].items():
         for method, operation in item.items():
@@ -63,8 +66,9 @@ def test_openapi_documents_every_endpoint_with_schemas(client) -> None:
                 if code.startswith(("4", "5")):
                     assert response["content"]["application/json"]["schema"] == {
                         "$ref": "#/components/schemas/ErrorResponse"}, (method, path, code)
-            writes = method in ("post", "patch", "delete")
-            assert ("security" in operation) == writes, (method, path)
+            # writes need the token; so do the alert rules' reads (a webhook URL is often a credential)
+            needs_token = method in ("post", "patch", "delete") or path.startswith("/api/alerts/")
+            assert ("security" in operation) == needs_token, (method, path)
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"stream_reader", "dbt_analytics", "stream_maintenance"}
+    assert set(dagbag.dag_ids) == {"stream_reader", "dbt_analytics", "stream_maintenance", "alerts"}
 
 
 def test_stream_reader(dagbag):
@@ -48,3 +48,11 @@ def test_stream_maintenance(dagbag):
     assert dag.get_task("delete_old_statistics").upstream_task_ids == {"deactivate_failing_streams"}
     assert all(task.retries == 2 for task in dag.tasks)
     assert dag.get_task("refresh_metadata").execution_timeout == timedelta(minutes=20)
+
+
+def test_alerts(dagbag):
+    dag = dagbag.get_dag("alerts")
+    assert set(dag.task_ids) == {"evaluate_rules"}
+    assert dag.max_active_runs == 1 and dag.schedule == timedelta(minutes=1)
+    task = dag.get_task("evaluate_rules")
+    assert task.retries == 1 and task.execution_timeout == timedelta(seconds=90)

@@ -4,6 +4,60 @@
  */
 
 export interface paths {
+    "/api/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alert rules */
+        get: operations["list_rules_api_alerts_rules_get"];
+        put?: never;
+        /** Create an alert rule (the answer carries its signing secret, once) */
+        post: operations["create_rule_api_alerts_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert rule */
+        get: operations["get_rule_api_alerts_rules__rule_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a rule and its history */
+        delete: operations["delete_rule_api_alerts_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        /** Pause or resume a rule */
+        patch: operations["patch_rule_api_alerts_rules__rule_id__patch"];
+        trace?: never;
+    };
+    "/api/alerts/rules/{rule_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rule's latest firings with every delivery attempt */
+        get: operations["rule_history_api_alerts_rules__rule_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -130,11 +184,235 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AlertFiringOut */
+        AlertFiringOut: {
+            /** Attempts */
+            attempts: components["schemas"]["DeliveryAttempt"][];
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Delivery Id
+             * @description The X-Streamscope-Delivery header: receivers keep one POST per id.
+             */
+            delivery_id: string;
+            /** Episode Key */
+            episode_key: string;
+            /**
+             * Fired At
+             * Format: date-time
+             */
+            fired_at: string;
+            /** Id */
+            id: number;
+            /** Object Class */
+            object_class: string;
+            /** Observed */
+            observed: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /** Stream Id */
+            stream_id: number;
+            /** Summary */
+            summary: string;
+        };
+        /** AlertHistory */
+        AlertHistory: {
+            /** Items */
+            items: components["schemas"]["AlertFiringOut"][];
+            /** Rule Id */
+            rule_id: number;
+        };
+        /**
+         * AlertRuleCreate
+         * @example {
+         *       "condition": "count_above",
+         *       "minutes": 3,
+         *       "name": "Crowd at the stop",
+         *       "object_class": "person",
+         *       "stream_ids": [
+         *         1
+         *       ],
+         *       "threshold": 5,
+         *       "webhook_url": "https://hooks.example.com/streamscope"
+         *     }
+         */
+        AlertRuleCreate: {
+            /**
+             * Condition
+             * @description count_above / count_below: mean objects per frame of the class above / below `threshold` for `minutes`; anomaly_score: an anomaly event with |score| above `threshold`; stream_down: the stream down for `minutes`.
+             * @enum {string}
+             */
+            condition: "count_above" | "count_below" | "anomaly_score" | "stream_down";
+            /**
+             * Cooldown S
+             * @description No second firing for a stream within this (default 600).
+             */
+            cooldown_s?: number | null;
+            /**
+             * Minutes
+             * @description How long the condition must hold (count and stream_down rules).
+             * @default 0
+             */
+            minutes?: number;
+            /**
+             * Name
+             * @description What the rule is called.
+             */
+            name: string;
+            /**
+             * Object Class
+             * @description Class (count rules; optional for anomaly_score; none for stream_down).
+             * @default
+             */
+            object_class?: string;
+            /**
+             * Payload Format
+             * @description slack: Slack's incoming-webhook body.
+             * @default json
+             * @enum {string}
+             */
+            payload_format?: "json" | "slack";
+            /**
+             * Stream Ids
+             * @description Only these streams; null = all.
+             */
+            stream_ids?: number[] | null;
+            /**
+             * Threshold
+             * @description Objects per frame, or the anomaly score k.
+             * @default 0
+             */
+            threshold?: number;
+            /**
+             * Webhook Url
+             * @description http(s) URL that receives the signed POSTs.
+             */
+            webhook_url: string;
+        };
+        /** AlertRuleCreated */
+        AlertRuleCreated: {
+            /**
+             * Condition
+             * @enum {string}
+             */
+            condition: "count_above" | "count_below" | "anomaly_score" | "stream_down";
+            /** Cooldown S */
+            cooldown_s: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Minutes */
+            minutes: number;
+            /** Name */
+            name: string;
+            /** Object Class */
+            object_class: string;
+            /** Paused */
+            paused: boolean;
+            /**
+             * Payload Format
+             * @enum {string}
+             */
+            payload_format: "json" | "slack";
+            /**
+             * Secret
+             * @description Signs every delivery (HMAC-SHA256). Shown this once: store it now.
+             */
+            secret: string;
+            /** Stream Ids */
+            stream_ids: number[] | null;
+            /** Threshold */
+            threshold: number;
+            /** Webhook Url */
+            webhook_url: string;
+        };
+        /** AlertRuleList */
+        AlertRuleList: {
+            /** Items */
+            items: components["schemas"]["AlertRuleOut"][];
+        };
+        /** AlertRuleOut */
+        AlertRuleOut: {
+            /**
+             * Condition
+             * @enum {string}
+             */
+            condition: "count_above" | "count_below" | "anomaly_score" | "stream_down";
+            /** Cooldown S */
+            cooldown_s: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Minutes */
+            minutes: number;
+            /** Name */
+            name: string;
+            /** Object Class */
+            object_class: string;
+            /** Paused */
+            paused: boolean;
+            /**
+             * Payload Format
+             * @enum {string}
+             */
+            payload_format: "json" | "slack";
+            /** Stream Ids */
+            stream_ids: number[] | null;
+            /** Threshold */
+            threshold: number;
+            /** Webhook Url */
+            webhook_url: string;
+        };
+        /** AlertRulePatch */
+        AlertRulePatch: {
+            /**
+             * Paused
+             * @description true pauses the rule; false resumes it.
+             */
+            paused: boolean;
+        };
         /**
          * Bucket
          * @enum {string}
          */
         Bucket: "minute" | "hour";
+        /** DeliveryAttempt */
+        DeliveryAttempt: {
+            /** Attempt */
+            attempt: number;
+            /** Error */
+            error: string | null;
+            /** Http Status */
+            http_status: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "sending" | "delivered" | "failed" | "interrupted";
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /**
@@ -528,6 +806,452 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_rules_api_alerts_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_rule_api_alerts_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleCreated"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_rule_api_alerts_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_rule_api_alerts_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_rule_api_alerts_rules__rule_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRulePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rule_history_api_alerts_rules__rule_id__history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertHistory"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     health_api_health_get: {
         parameters: {
             query?: never;

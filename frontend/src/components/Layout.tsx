@@ -9,6 +9,7 @@ const NAV = [
   { to: "/", label: "Rankings", testId: "nav-rankings", end: true },
   { to: "/objects", label: "Objects", testId: "nav-objects", end: true },
   { to: "/streams", label: "Streams", testId: "nav-streams", end: false },
+  { to: "/alerts", label: "Alerts", testId: "nav-alerts", end: true },
 ];
 
 function Logo() {

@@ -1,13 +1,12 @@
-import { useState } from "react";
 import { useLocation, useNavigate } from "react-router";
-import { ApiError, getStreams } from "../api/client";
+import { getStreams } from "../api/client";
 import { PageHeader } from "../components/Layout";
 import { Empty, ErrorMessage, Loading } from "../components/States";
 import { useApi } from "../hooks/useApi";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { formatInt } from "../lib/format";
 import { PAGE_SIZE, parseStreamsQuery, serialiseStreamsQuery, type StreamsState } from "../lib/query";
-import { clearToken, loadToken, saveToken } from "../lib/token";
+import { useApiToken } from "../hooks/useApiToken";
 import { TokenCard } from "../components/streams/TokenCard";
 import { RegisterForm } from "../components/streams/RegisterForm";
 import { FilterBar } from "../components/streams/FilterBar";
@@ -21,14 +20,7 @@ export function StreamsPage() {
   const state = parseStreamsQuery(location.search);
   const setState = (next: StreamsState) => navigate({ search: serialiseStreamsQuery(next) });
 
-  const [token, setToken] = useState<string | null>(() => loadToken());
-  const [tokenError, setTokenError] = useState<string | null>(null);
-
-  const onUnauthorised = (err: ApiError) => {
-    clearToken();
-    setToken(null);
-    setTokenError(`${err.message}. Enter a valid API token.`);
-  };
+  const { token, tokenError, save, forget, onUnauthorised } = useApiToken();
 
   const listKey = `streams${serialiseStreamsQuery(state)}`;
   const list = useApi(listKey, (signal) =>
@@ -41,19 +33,7 @@ export function StreamsPage() {
 
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="flex flex-col gap-6">
-          <TokenCard
-            token={token}
-            error={tokenError}
-            onSave={(t) => {
-              saveToken(t);
-              setToken(loadToken());
-              setTokenError(null);
-            }}
-            onForget={() => {
-              clearToken();
-              setToken(null);
-            }}
-          />
+          <TokenCard token={token} error={tokenError} onSave={save} onForget={forget} />
           <RegisterForm token={token} onUnauthorised={onUnauthorised} onCreated={list.reload} />
         </div>
 

@@ -1,0 +1,1 @@
+"""Alerts: anomalies against each stream's own baseline, and the rules and webhooks that act on them."""
