@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import subprocess
 import sys
 import tempfile
@@ -196,14 +197,19 @@ def pipeline(name: str, periods: float, work: Path) -> None:
     seconds = scene.period_s * periods
     settings = runtime_settings(work / name / "data")
     embedded.up(settings)
-    run = Pipeline(settings, work / name / "logs", overrides={"STREAMSCOPE_WINDOW_SECONDS": "60"})
+    # The model cache outlives the run (STREAMSCOPE_MODEL_CACHE_DIR, else the data dir's), so the INT8 export is
+    # built once, not per scene: built inside a run it took 2 min under load, and the aggregator (idle exit 70 s)
+    # had left before the first detection.
+    cache = os.environ.get("STREAMSCOPE_MODEL_CACHE_DIR") or str(ROOT / ".streamscope" / "models")
+    run = Pipeline(settings, work / name / "logs", overrides={"STREAMSCOPE_WINDOW_SECONDS": "60",
+                                                              "STREAMSCOPE_MODEL_CACHE_DIR": cache})
     try:
         with LiveHLSSource(name, fps=10, directory=work / name / "hls") as source:
             with session_scope(settings) as session:
                 stream_id = register(session, source.url, name=name, fps=1.0, check=False,
                                      policy=SourcePolicy(allow_local=True)).id  # the stream is on 127.0.0.1
             run.start("detector", "detector", "--idle-exit", "60")  # a loaded machine starts slowly
-            run.start("aggregator", "aggregator", "--idle-exit", "70")
+            run.start("aggregator", "aggregator", "--idle-exit", "120")
             started = time.time()
             run.run("reader", "--stream", str(stream_id), "--duration", str(seconds), timeout=seconds + 120)
             ended = time.time()
