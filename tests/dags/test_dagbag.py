@@ -26,7 +26,7 @@ def test_dbt_analytics_has_a_build_task_per_mart_in_dependency_order(dagbag):
     assert dag.max_active_runs == 1 and dag.schedule == timedelta(minutes=15)
     builds = {task_id.removesuffix("_model_build"): dag.get_task(task_id) for task_id in dag.task_ids}
     marts = {"stream_hours", "object_counts", "video_rankings", "overall_object_ranking", "stream_class_baselines",
-             "trending_now"}
+             "trending_now", "line_crossing_hours", "zone_occupancy_hours", "crossing_rankings"}
     assert marts <= set(builds)
     for mart in marts:  # `dbt build --select <model>`: the model with its tests, as a subprocess
         assert type(builds[mart]).__name__ == "DbtBuildLocalOperator"
@@ -41,6 +41,7 @@ def test_dbt_analytics_has_a_build_task_per_mart_in_dependency_order(dagbag):
     for ranking in ("video_rankings", "overall_object_ranking"):
         assert {"stream_hours", "object_counts"} <= upstream(ranking)
     assert {"stream_hours", "object_counts", "stream_class_baselines"} <= upstream("trending_now")
+    assert {"stream_hours", "line_crossing_hours"} <= upstream("crossing_rankings")
 
 
 def test_stream_maintenance(dagbag):
