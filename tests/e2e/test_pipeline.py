@@ -60,6 +60,9 @@ def test_live_stream_to_rankings_api(own_runtime, tmp_path) -> None:
     with LiveHLSSource("bus", width=1280, height=720, fps=15) as source:
         stream_id = add_stream(settings, source.url, "bus street")
         pipeline.start("detector", "detector", "--idle-exit", "15")
+        # A first INT8 export (model cache cold) can outlast the aggregator's idle exit: start it once the
+        # detector consumes.
+        wait_until(lambda: "detector consuming" in pipeline.log("detector"), 300, what="the detector subscribed")
         pipeline.start("aggregator", "aggregator", "--idle-exit", "20")
         pipeline.run("reader", "--stream", str(stream_id), "--duration", str(READ_SECONDS), timeout=READ_SECONDS + 60)
     pipeline.wait("detector", 120)
