@@ -41,6 +41,16 @@ STALL_RESTART_S = 5.0
 # Embedded consumers start their consumer ids at a random number below this (pulsar-lite's id defect): with k
 # consumers on a subscription, a collision (one more subscribe attempt) has a chance of about k in 512.
 CONSUMER_ID_SPREAD = 512
+# An idle consumer kicks for this long after it last received something, even when it has seen the topic's newest
+# entry: a consumer killed meanwhile may hold older entries that only a dispatch round hands over (its keys are
+# freed at once, or after about 75 s when pulsar-lite keeps the dead consumer registered).
+KICK_AFTER_ACTIVITY_S = 120.0
+# An idle consumer that has received before reads the subscription's figures from the broker's metrics from this
+# long after its last message, for up to HELD_WATCH_S: messages handed out that nobody acknowledges for
+# HELD_STUCK_S are held by a dead consumer pulsar-lite kept registered (see Consumer).
+HELD_CHECK_AFTER_S = 10.0
+HELD_STUCK_S = 30.0
+HELD_WATCH_S = 600.0
 # A kick waits this long after the last acknowledgement (the client groups them for 100 ms).
 ACK_SETTLE_S = 0.3
 SUBSCRIBE_TIMEOUT_S = 5
@@ -149,7 +159,9 @@ class Consumer:
       an acknowledgement or a flow request: a restarted consumer (or the survivors of a lost host, once the
       publishing stopped) would get one message per stream and then wait (75 s measured, until the broker
       restarted). When a receive comes back empty, nothing is left unacknowledged, and the topic holds an entry
-      this consumer was never handed, it publishes an empty *kick* message (property ``KICK_PROPERTY``; every
+      this consumer was never handed (or it received something less than ``KICK_AFTER_ACTIVITY_S`` ago: a survivor
+      that has seen the newest entry may still be owed a dead consumer's older ones), it publishes an empty *kick*
+      message (property ``KICK_PROPERTY``; every
       :class:`Consumer` acknowledges and drops kicks, whoever gets them). The kick starts a round without
       changing the subscription's consumers: re-subscribing would, and pulsar-lite then re-splits the hash range
       of every consumer (see the next point). Kicks back off from 0.2 s to ``STALL_CHECK_MAX_S`` while they bring
@@ -162,12 +174,15 @@ class Consumer:
       for the time the old owner takes to finish what it holds. The client cannot prevent that; this is why kicks
       never re-subscribe, and it is a documented limit (docs/operations.md): start the processes before the
       frames flow, and keep ``ALLOWED_LATENESS_SECONDS`` above what one process holds.
-    - A consumer that was never handed anything although the topic holds entries, and whose kicks brought nothing
+    - **Dead consumers kept registered.** When a ``kill -9`` resets the connection (the process had unread frames
+      in its socket), pulsar-lite keeps the dead consumer registered with its keys and the messages it held. A
+      consumer that was never handed anything although the topic holds entries, and whose kicks brought nothing
       for ``STALL_RESTART_S``, asks the runtime that started the broker to restart it
-      (:func:`core.embedded.restart_stalled_pulsar`), once: pulsar-lite sometimes keeps a ``kill -9``ed consumer
-      registered with its keys. Only a process that shares the broker's data directory can; every client
-      reconnects by itself. A consumer that legitimately has no keys (more consumers than streams) costs one
-      needless broker restart at most.
+      (:func:`core.embedded.restart_stalled_pulsar`), once; so does an idle consumer that has received before
+      when the broker's metrics show the subscription holding handed-out messages that nobody acknowledged for
+      ``HELD_STUCK_S`` (a survivor whose peer died that way: it has nothing unseen to kick for). Only a process
+      that shares the broker's data directory can; every client reconnects by itself. A consumer that
+      legitimately has no keys (more consumers than streams) costs one needless broker restart at most.
 
     With ``STREAMSCOPE_BROKER=pulsar`` none of this runs: the process's shared client, a thin wrapper.
     """
@@ -191,6 +206,7 @@ class Consumer:
         self._next_check = 0.0
         self._last_received_at = time.monotonic()
         self._received_any = False
+        self._held_since: tuple[float, float] | None = None  # (since, acknowledged then): see _held_by_a_dead_consumer
         self._last_ack_at = 0.0
         self._restart_asked = False
 
@@ -319,7 +335,9 @@ class Consumer:
     # ---------------------------------------------------------------------------------- embedded broker
 
     def _kick_if_stalled(self) -> None:
-        """Kick a dispatch round when idle, nothing unacknowledged, and the topic holds an unseen entry."""
+        """Kick a dispatch round when idle, nothing unacknowledged, and the topic holds an unseen entry or this
+        consumer received something less than ``KICK_AFTER_ACTIVITY_S`` ago (another may have died meanwhile with
+        older entries of its keys unacknowledged)."""
         now = time.monotonic()
         # The client sends acknowledgements in groups (every 100 ms): a round started before they reach the broker
         # finds the keys still in flight and hands over nothing.
@@ -334,18 +352,17 @@ class Consumer:
             self._check_delay = STALL_CHECK_MAX_S  # the client logs each failure: not more than every 5 s
             self._next_check = now + self._check_delay
             return
-        if last.entry_id() < 0 or (self._highest is not None and _position(last) <= self._highest):
+        if last.entry_id() < 0:
+            return
+        if self._held_by_a_dead_consumer(now):
+            self._restart_broker(now)
+            return
+        unseen = self._highest is None or _position(last) > self._highest
+        if not unseen and now - self._last_received_at >= KICK_AFTER_ACTIVITY_S:
             return
         if (not self._restart_asked and not self._received_any and self.kicks
                 and now - self._last_received_at >= STALL_RESTART_S):
-            from core.embedded import restart_stalled_pulsar
-
-            try:
-                # False: not ours to restart, or restarted less than 10 s ago (by another worker): ask again later
-                self._restart_asked = restart_stalled_pulsar(self.settings)
-            except Exception as error:  # keep kicking
-                log.warning("could not restart the embedded broker: %s", error)
-            self._last_received_at = now  # the next attempt STALL_RESTART_S from now
+            self._restart_broker(now)
             return
         try:
             self._kick()
@@ -354,6 +371,39 @@ class Consumer:
             return
         self.kicks += 1
         log.debug("kicked %s for %s (idle with unseen entries)", self.topic, self.subscription)
+
+    def _held_by_a_dead_consumer(self, now: float) -> bool:
+        """Whether the subscription has held handed-out messages without an acknowledgement for ``HELD_STUCK_S``
+        while this consumer, which has received before, idles with nothing of its own unacknowledged."""
+        idle = now - self._last_received_at
+        if self._restart_asked or not self._received_any or not HELD_CHECK_AFTER_S <= idle <= HELD_WATCH_S:
+            self._held_since = None
+            return False
+        from core.embedded import subscription_figures
+
+        figures = subscription_figures(self.settings, self.topic, self.subscription)
+        if figures is None or figures[0] <= 0:
+            self._held_since = None
+            return False
+        if self._held_since is None or self._held_since[1] != figures[1]:  # first seen, or acknowledgements moved
+            self._held_since = (now, figures[1])
+            return False
+        if now - self._held_since[0] < HELD_STUCK_S:
+            return False
+        log.warning("%s/%s: %d messages handed out and not acknowledged for %.0f s while this consumer idles",
+                    self.topic, self.subscription, figures[0], now - self._held_since[0])
+        return True
+
+    def _restart_broker(self, now: float) -> None:
+        from core.embedded import restart_stalled_pulsar
+
+        try:
+            # False: not ours to restart, or restarted less than 10 s ago (by another worker): ask again later
+            self._restart_asked = restart_stalled_pulsar(self.settings)
+        except Exception as error:  # keep kicking
+            log.warning("could not restart the embedded broker: %s", error)
+        self._last_received_at = now  # the next attempt STALL_RESTART_S from now
+        self._held_since = None
 
     def _kick(self) -> None:
         """Publish one kick: an empty entry under a key of its own, so it delays no stream's messages."""

@@ -16,6 +16,7 @@ import subprocess
 import time
 import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from core.processes import terminate_pid
@@ -31,6 +32,8 @@ from core.runtime import (  # noqa: F401  (re-exported: callers that start serve
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+PULSAR_CONFIG_NAME = "pulsar-lite.toml"
 
 
 @dataclass
@@ -110,9 +113,10 @@ def start_pulsar(settings: Settings, timeout_s: float = 15.0) -> str:
     if _port_open(port):
         raise RuntimeError(f"port {port} is taken by another process; set STREAMSCOPE_EMBEDDED_PULSAR_PORT")
     settings.pulsar_dir.mkdir(parents=True, exist_ok=True)
+    config = _write_pulsar_config(settings)
     with open(settings.pulsar_dir / "broker.log", "ab") as log_file:
         process = subprocess.Popen(
-            [find_pulsar_lite_binary(), "--addr", f"127.0.0.1:{port}", "--db-path",
+            [find_pulsar_lite_binary(), "--config", str(config), "--addr", f"127.0.0.1:{port}", "--db-path",
              str(settings.pulsar_dir / "broker.db")],
             cwd=settings.pulsar_dir,
             stdout=log_file,
@@ -133,6 +137,44 @@ def start_pulsar(settings: Settings, timeout_s: float = 15.0) -> str:
     return f"pulsar://127.0.0.1:{port}"
 
 
+def _write_pulsar_config(settings: Settings) -> Path:
+    """pulsar-lite's config: its metrics endpoint on 127.0.0.1 and a free port (its default is 0.0.0.0:8080,
+    reachable from outside and taken by the second broker on a machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    config = settings.pulsar_dir / PULSAR_CONFIG_NAME
+    config.write_text(f'[metrics]\naddr = "127.0.0.1:{metrics_port}"\n')
+    return config
+
+
+def subscription_figures(settings: Settings, topic: str, subscription: str) -> tuple[float, float] | None:
+    """(messages handed out and not acknowledged, messages acknowledged so far) of a subscription, from the
+    embedded broker's metrics; None when they cannot be read (not this runtime's broker, or it is away)."""
+    import tomllib
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        address = tomllib.loads((settings.pulsar_dir / PULSAR_CONFIG_NAME).read_text())["metrics"]["addr"]
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except (OSError, KeyError, ValueError) as error:
+        log.debug("metrics of the embedded broker unreadable: %s", error)
+        return None
+    name = topic.rsplit("/", 1)[-1]
+    figures: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("topic") == name and sample.labels.get("subscription") == subscription:
+                figures[sample.name] = sample.value
+    if "pulsar_subscription_unacked_messages" not in figures:
+        return None
+    return (figures["pulsar_subscription_unacked_messages"],
+            figures.get("pulsar_lite_subscription_acked_messages_total", 0.0))
+
+
 def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
     """Stop the broker we started (SIGTERM, then SIGKILL after ``timeout_s``)."""
     running = embedded_broker(settings)
@@ -146,11 +188,13 @@ def stop_pulsar(settings: Settings, timeout_s: float = 10.0) -> bool:
 def restart_stalled_pulsar(settings: Settings, min_uptime_s: float = 10.0) -> bool:
     """Restart the embedded broker this runtime started, for a consumer it has stopped serving.
 
-    pulsar-lite 0.2.0 sometimes keeps a ``kill -9``ed consumer registered, with its Key_Shared keys, for about
-    75 s; only a restart frees them. :class:`core.broker.Consumer` calls this when a freshly started consumer gets
-    nothing although the topic holds entries. Every worker reconnects by itself (a broker restart is one of the
-    faults the pipeline rides through). One restart at a time (a file lock), and none when the broker started less
-    than ``min_uptime_s`` ago (another worker just did it). Returns whether it restarted the broker.
+    pulsar-lite 0.2.0 keeps a ``kill -9``ed consumer registered, with its Key_Shared keys, when the kill reset the
+    connection (the process had unread frames in its socket); only a restart frees them.
+    :class:`core.broker.Consumer` calls this when a freshly started consumer gets nothing although the topic
+    holds entries, or when an idle one sees the subscription hold handed-out messages that nobody acknowledges.
+    Every worker reconnects by itself (a broker restart is one of the faults the pipeline rides through). One
+    restart at a time (a file lock), and none when the broker started less than ``min_uptime_s`` ago (another
+    worker just did it). Returns whether it restarted the broker.
     """
     import fcntl
 

@@ -128,3 +128,30 @@ def test_a_consumer_killed_and_restarted_alone_gets_every_message(settings, uniq
     for key in range(keys):
         assert [int(line.split(":")[1]) for line in lines if line.startswith(f"{key}:")] == list(range(per_key))
     producer.close()
+
+
+def test_the_embedded_broker_reports_a_subscriptions_unacknowledged_messages_on_127_0_0_1(settings,
+                                                                                        unique_topic) -> None:
+    """core.broker reads what a subscription holds from pulsar-lite's metrics (to spot a dead consumer the broker
+    kept registered); they are served on 127.0.0.1 at a port of the runtime's own, not pulsar-lite's 0.0.0.0:8080."""
+    import time
+    import tomllib
+
+    from core.embedded import PULSAR_CONFIG_NAME, subscription_figures
+
+    address = tomllib.loads((settings.pulsar_dir / PULSAR_CONFIG_NAME).read_text())["metrics"]["addr"]
+    assert address.startswith("127.0.0.1:") and not address.endswith(":8080")
+    consumer = subscribe(settings, unique_topic, "figures", receiver_queue_size=10)
+    producer = create_producer(settings, unique_topic, batching=False)
+    try:
+        for key in range(4):
+            send(producer, OutgoingMessage(b"x", str(key), {}, int(NOW.timestamp() * 1000)), callback=lambda *_: None)
+        producer.flush()
+        consumer.acknowledge(consumer.receive(10_000))
+        deadline = time.monotonic() + 15  # the broker updates its gauges about once a second
+        while (figures := subscription_figures(settings, unique_topic, "figures")) != (3, 1):
+            assert time.monotonic() < deadline, f"figures {figures}, expected 3 held and 1 acknowledged"
+            time.sleep(0.2)
+    finally:
+        producer.close()
+        consumer.close()
