@@ -165,6 +165,7 @@ def test_two_processes_write_the_same_table_as_one(settings, unique_topic, tmp_p
     assert sum(s["counted"] + s["duplicates"] + s["late"] for s in summaries) >= len(messages), summaries
 
 
+@pytest.mark.slow
 def test_postgres_stopped_for_10_s_loses_nothing(tmp_path, unique_topic) -> None:
     settings = runtime_settings(tmp_path / "data")
     embedded.up(settings)

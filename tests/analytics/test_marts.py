@@ -105,6 +105,7 @@ def test_overall_object_ranking(built, engine):
     assert got == fx.OVERALL
 
 
+@pytest.mark.slow
 def test_docs_generate(built, runtime):
     # The same vars as the build: dbt reuses its parse (vars changes force a full parse).
     result = streamscope("dbt", "docs", "--vars", fx.dbt_vars())
@@ -169,6 +170,7 @@ def test_incremental_build_merges_only_changed_hours(built, engine):
     ]
 
 
+@pytest.mark.slow
 def test_bad_var_fails_with_a_clear_message(built, engine):
     before = rows(engine, "SELECT count(*) FROM video_rankings")
     result = streamscope("dbt", "build", "--select", "video_rankings", "--vars", "{lookback_hours: -3}")

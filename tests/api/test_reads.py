@@ -120,6 +120,7 @@ def test_rankings_ties_go_to_more_frames_then_lower_id(client) -> None:
     assert ranking(client, "dog") == [(1, 0.1), (3, 0.1)]
 
 
+@pytest.mark.slow
 def test_a_class_on_too_little_evidence_is_not_ranked_for_the_stream(runtime, api_settings, seeded, now) -> None:
     """Stream 3's 180 dog detections are below a minimum of 200; stream 1's 600 are not (issue 17). The rule is
     dbt's: the setting reaches the video_rankings view as a var when the marts are built, and what the API

@@ -3,11 +3,13 @@ exactly the hand-computed figures."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from tests.analytics import statistics_fixture as fx
 
 
+@pytest.mark.slow
 def test_dbt_dag_builds_the_marts(runtime, dagbag):
     from core.db.engine import get_engine
 

@@ -46,6 +46,7 @@ def frame_keys(consumer, expected: set[str], timeout_s: float = 20.0) -> dict[st
 LOCAL = SourcePolicy(allow_local=True)  # the test streams are on 127.0.0.1
 
 
+@pytest.mark.slow
 def test_one_reader_task_per_active_stream_frames_reach_the_topic(
     runtime, clean_tables, dagbag, frames_topic
 ):

@@ -96,6 +96,7 @@ def _finish_the_rest(settings, reader: _Reader, expected: set) -> Counter:
     return counts
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_loses_no_frame(topics) -> None:
     """kill -9 mid-run, then the detector alone is restarted (the broker is left alone): within 30 s of the restart
     every frame has its detection message. pulsar-lite 0.2.0 stalled such a restart for 75 s until core.broker

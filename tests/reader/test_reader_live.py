@@ -140,6 +140,7 @@ def test_one_frame_per_second_for_30_seconds_from_720p30(reader_settings, collec
 # --------------------------------------------------------------------------------------------- isolation
 
 
+@pytest.mark.slow
 def test_two_streams_in_one_process_one_source_killed_the_other_keeps_its_rate(reader_settings, collector) -> None:
     with (
         LiveHLSSource("colors", width=640, height=360, fps=15) as steady,
@@ -171,6 +172,7 @@ def test_two_streams_in_one_process_one_source_killed_the_other_keeps_its_rate(r
 # -------------------------------------------------------------------------------------------- reconnects
 
 
+@pytest.mark.slow
 def test_producer_killed_and_restarted_reconnects_within_twice_the_read_timeout(reader_settings, collector) -> None:
     read_timeout = reader_settings.reader_read_timeout_s
     with LiveHLSSource("colors", width=640, height=360, fps=15) as source:
