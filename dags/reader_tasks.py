@@ -14,13 +14,20 @@ from dags.common import bin_dir
 
 log = logging.getLogger(__name__)
 
-STARTUP_MARGIN_S = 30  # a reader run leaves this much of the interval for start-up and the next run's start
-STOP_GRACE_S = 60  # after its duration, a reader gets this long to flush and exit before it is killed
+# A run reads this much longer than the interval, so that the next run has started and announced itself when this
+# one's duration ends; this one then hands the stream over as soon as the next one's capture delivers.
+OVERLAP_S = 30
+STOP_GRACE_S = 60  # after its duration and handover, a reader gets this long to flush and exit before it is killed
 
 
 def default_duration_s(settings: Settings) -> int:
-    """Seconds each reader run reads: the DAG's interval less a start-up margin (at least 10 s)."""
-    return max(10, settings.airflow_reader_interval_minutes * 60 - STARTUP_MARGIN_S)
+    """Seconds each reader run reads before it hands over: the DAG's interval plus ``OVERLAP_S``."""
+    return settings.airflow_reader_interval_minutes * 60 + OVERLAP_S
+
+
+def run_limit_s(settings: Settings, duration_s: int) -> float:
+    """The longest a reader run may take: its duration, the handover, and the grace to flush and exit."""
+    return duration_s + settings.reader_handover_max_s + STOP_GRACE_S
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,12 @@ def reader_command(stream_id: int, duration_s: int) -> list[str]:
     return [str(bin_dir() / "streamscope"), "reader", "--stream", str(stream_id), "--duration", str(duration_s)]
 
 
-def run_reader(stream_id: int, duration_s: int, env: dict[str, str] | None = None) -> int:
+def run_reader(stream_id: int, duration_s: int, env: dict[str, str] | None = None,
+               settings: Settings | None = None) -> int:
     """Run the reader for one stream, its output in the task's log; kill it if it overstays its duration."""
+    from core.settings import get_settings
+
+    limit_s = run_limit_s(settings or get_settings(), duration_s)
     command = reader_command(stream_id, duration_s)
     log.info("running %s", " ".join(command))
     process = subprocess.Popen(
@@ -57,10 +68,10 @@ def run_reader(stream_id: int, duration_s: int, env: dict[str, str] | None = Non
     pump = threading.Thread(target=_log_lines, args=(process.stdout,), name="reader-log", daemon=True)
     pump.start()
     try:
-        returncode = process.wait(timeout=duration_s + STOP_GRACE_S)
+        returncode = process.wait(timeout=limit_s)
     except subprocess.TimeoutExpired:
         raise RuntimeError(
-            f"streamscope reader overstayed {duration_s} s (+{STOP_GRACE_S} s) on stream {stream_id}"
+            f"streamscope reader overstayed {duration_s} s (limit {limit_s:.0f} s) on stream {stream_id}"
         ) from None
     finally:
         terminate(process, 15)  # the reader we started: task timeout, kill, or error

@@ -1,8 +1,10 @@
 """DAG stream_reader: every N minutes, one reader task per active stream (dynamic task mapping).
 
 Each run reads the registry again, so a new stream is picked up at the next run and a paused or removed one
-gets no task. Each mapped task runs `streamscope reader --stream ID --duration SECONDS` for (almost) the
-interval; max_active_runs=1 keeps runs from overlapping.
+gets no task. Each mapped task runs `streamscope reader --stream ID --duration SECONDS` for the interval plus
+an overlap; max_active_runs=2 lets the next run start while this one reads. The two meet at the stream's lease
+(stream_reader.lease): one publishes at a time, and the older hands the stream over, with its session, once
+the newer one's capture delivers. A retried task is one more run queuing for the lease.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from core.settings import get_settings
 from dags.common import START_DATE, default_args
-from dags.reader_tasks import STOP_GRACE_S, active_jobs, default_duration_s, run_reader
+from dags.reader_tasks import active_jobs, default_duration_s, run_limit_s, run_reader
 
 settings = get_settings()
 INTERVAL = timedelta(minutes=settings.airflow_reader_interval_minutes)
@@ -26,7 +28,7 @@ DURATION_S = default_duration_s(settings)
     schedule=INTERVAL,
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=2,
     dagrun_timeout=INTERVAL * 3,
     default_args=default_args(retries=2),
     params={"duration_s": Param(DURATION_S, type="integer", minimum=1, description="Seconds each reader reads.")},
@@ -40,7 +42,7 @@ def stream_reader():
         return [job.as_kwargs() for job in active_jobs(get_settings(), duration_s)]
 
     @task(
-        execution_timeout=INTERVAL + timedelta(seconds=STOP_GRACE_S + 60),
+        execution_timeout=timedelta(seconds=run_limit_s(settings, DURATION_S) + 60),
         map_index_template="stream {{ task.op_kwargs['stream_id'] }}",
     )
     def read_stream(stream_id: int, duration_s: int) -> None:

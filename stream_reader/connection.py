@@ -3,11 +3,13 @@ until the session ends. The decisions are :mod:`stream_reader.policy`'s; this mo
 
 from __future__ import annotations
 
+import collections
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.db.models import StreamStatus
@@ -18,6 +20,7 @@ from stream_reader import metrics, policy
 from stream_reader.capture import Capture, CaptureError, encode_jpeg
 from stream_reader.formats import NoUsableFormat
 from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcnow
+from stream_reader.lease import StreamLease
 from stream_reader.playlist import PlaylistState, fetch_playlist
 from stream_reader.policy import Outcome, StreamMemory
 from stream_reader.publisher import FramePublisher, PublishCounter
@@ -26,13 +29,18 @@ from stream_reader.sampling import CaptureClock, KeyframeGate, SampleSchedule, b
 
 log = logging.getLogger(__name__)
 
+# A run waiting for the lease keeps its samples of this many last seconds (see _after).
+WAITING_KEPT_S = 5.0
+# Source times this far below the previous run's last one are another time base (see _after).
+SAME_TIMEBASE_S = 30.0
+
 
 class Connection:
     """A stream's sessions, one :meth:`run` each; ``memory`` carries what one session tells the next."""
 
     def __init__(self, target: StreamTarget, settings: Settings, publisher: FramePublisher, store: HealthStore,
                  *, resolver: Callable[..., ResolvedSource], stop_event: threading.Event,
-                 store_call: Callable[..., Any], memory: StreamMemory):
+                 store_call: Callable[..., Any], memory: StreamMemory, lease: StreamLease):
         self.target = target
         self.settings = settings
         self.publisher = publisher
@@ -41,7 +49,11 @@ class Connection:
         self.stop_event = stop_event
         self.store_call = store_call
         self.memory = memory
+        self.lease = lease
         self.label = str(target.id)
+        # (session id, next seq, source and capture time of the last frame) of what this run published: the next
+        # run continues from there
+        self.position: tuple[str, int, float | None, datetime] | None = None
 
     # ----------------------------------------------------------------------------------------- connecting
     def run(self, health: SessionHealth, counter: PublishCounter, started: float) -> Outcome:
@@ -107,7 +119,9 @@ class Connection:
         schedule = SampleSchedule(self.target.fps, burst_seconds=burst_seconds(target_duration))
         gate = KeyframeGate()
         clock = CaptureClock(utcnow(), time.monotonic())
-        seq = 0
+        session_id, seq = health.id, 0  # a new session, unless this run continues the previous run's (lease)
+        published = 0
+        waiting: collections.deque = collections.deque()  # (frame, sampled at) while another run publishes
         next_write = time.monotonic() + s.reader_health_interval_s
         pace_origin: tuple[float, float] | None = None  # (media, monotonic) for pacing a VOD to real time
         while True:
@@ -143,21 +157,45 @@ class Connection:
             for frame in frames:
                 if not schedule.offer(now, frame.media_s):
                     continue
-                cpu = time.thread_time()
-                image = frame.image()
-                meters.decode += time.thread_time() - cpu
-                cpu = time.thread_time()
-                jpeg, width, height = encode_jpeg(image, s.reader_max_width, s.reader_jpeg_quality)
-                meters.encode += time.thread_time() - cpu
-                captured = clock.at(now)
-                meta = FrameMeta(self.target.id, health.id, seq, captured, width, height)
-                self.publisher.publish(meta, jpeg, counter)
-                seq += 1
-                health.last_frame_at = captured
-                if seq == 1:
-                    outcome = self._first_frame(health, counter, started)
-                    if outcome is not None:
-                        return outcome
+                if self.lease.should_end(now):
+                    return Outcome("stopped")
+                if not self.lease.admit(now, session_id, seq):
+                    # Another run publishes this stream now: keep the capture open (and the last few samples) to
+                    # take over at once.
+                    waiting.append((frame, now))
+                    while waiting and now - waiting[0][1] > WAITING_KEPT_S:
+                        waiting.popleft()
+                    continue
+                due = [(frame, now)]
+                not_before = None
+                if self.lease.continuation is not None:
+                    continuation, self.lease.continuation = self.lease.continuation, None
+                    session_id, seq = continuation.session_id, continuation.next_seq
+                    log.info("stream %s: continuing session %s at frame %d", self.label, session_id, seq)
+                    due = _after(continuation.last_media_s, [*waiting, (frame, now)])
+                    not_before = continuation.last_captured_at
+                waiting.clear()
+                for kept, sampled_at in due:
+                    cpu = time.thread_time()
+                    image = kept.image()
+                    meters.decode += time.thread_time() - cpu
+                    cpu = time.thread_time()
+                    jpeg, width, height = encode_jpeg(image, s.reader_max_width, s.reader_jpeg_quality)
+                    meters.encode += time.thread_time() - cpu
+                    captured = clock.at(sampled_at)
+                    if not_before is not None and captured <= not_before:
+                        # a sample this run kept while waiting, read here before the previous run read its last
+                        captured = not_before = not_before + timedelta(milliseconds=1)
+                    meta = FrameMeta(self.target.id, session_id, seq, captured, width, height)
+                    self.publisher.publish(meta, jpeg, counter)
+                    seq += 1
+                    published += 1
+                    self.position = (session_id, seq, kept.media_s, captured)
+                    health.last_frame_at = captured
+                    if published == 1:
+                        outcome = self._first_frame(health, counter, started)
+                        if outcome is not None:
+                            return outcome
             if now >= next_write:
                 next_write = now + s.reader_health_interval_s
                 meters.flush()
@@ -203,3 +241,18 @@ def _format_bitrate(source: ResolvedSource) -> int | None:
     if source.format is not None and source.format.tbr_kbps:
         return int(source.format.tbr_kbps * 1000)
     return None
+
+
+def _after(last_media_s: float | None, samples: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
+    """The samples a run that takes a stream over publishes first: those after the previous run's last frame.
+
+    Two captures of a live HLS stream see the same source times (the segments' timestamps) but may lag each other
+    by a segment. A capture behind the previous run would repeat frames it sent, one ahead would leave a gap: so
+    the waiting run kept its last samples, and sends those whose source time follows the previous run's last.
+    Times far below it are another time base (an RTSP or file capture starts at 0): then only the newest sample.
+    """
+    if last_media_s is None:
+        return samples[-1:]
+    later = [(f, t) for f, t in samples if f.media_s is not None and f.media_s > last_media_s]
+    same_base = any(f.media_s is not None and f.media_s > last_media_s - SAME_TIMEBASE_S for f, _ in samples)
+    return later if same_base else samples[-1:]

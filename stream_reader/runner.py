@@ -1,7 +1,8 @@
 """Read many streams in one process: a worker thread per stream, bounded or continuous runs, clean stops.
 
 Bounded runs (``duration_s``; what Airflow tasks do) read the given streams for that long, or until every one
-of them ended, failed or was paused. Continuous runs re-read the registry every
+of them ended, failed or was paused; at the end each stream goes on until the next run can take it over, at most
+``reader_handover_max_s`` (:mod:`stream_reader.lease`). Continuous runs re-read the registry every
 ``reader_refresh_interval_s``: newly registered or resumed streams get a worker, paused or removed ones lose
 theirs. ``stop()`` (SIGTERM/SIGINT) ends every session, waits for the broker to acknowledge what was sent,
 and records the final health rows.
@@ -68,16 +69,22 @@ class ReaderRunner:
         try:
             self._sync(first=True)
             next_refresh = time.monotonic() + self.settings.reader_refresh_interval_s
+            handing_over = False
             while not self._stop_event.is_set():
                 now = time.monotonic()
-                if deadline is not None and now >= deadline:
+                if deadline is not None and now >= deadline and not handing_over:
+                    # Each stream goes on until the next run has its capture open (stream_reader.lease).
+                    handing_over = True
+                    for worker in self.workers.values():
+                        worker.hand_over()
+                if deadline is not None and now >= deadline + self.settings.reader_handover_max_s + 5:
                     break
                 if not self.continuous and not any(w.is_alive() for w in self.workers.values()):
                     break  # every named stream ended, failed or was paused
                 if self.continuous and now >= next_refresh:
                     self._sync()
                     next_refresh = now + self.settings.reader_refresh_interval_s
-                wait = 0.5 if deadline is None else min(0.5, max(0.0, deadline - now))
+                wait = 0.5 if deadline is None or handing_over else min(0.5, max(0.0, deadline - now))
                 self._stop_event.wait(wait)
         finally:
             self._shutdown()

@@ -19,6 +19,7 @@ from core.settings import Settings
 from stream_reader import metrics, policy
 from stream_reader.connection import Connection
 from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcnow
+from stream_reader.lease import LeaseStore, StreamLease
 from stream_reader.policy import Outcome, StreamMemory
 from stream_reader.publisher import FramePublisher, PublishCounter
 from stream_reader.resolve import ResolvedSource, resolve
@@ -45,8 +46,10 @@ class StreamWorker(threading.Thread):
         self.label = str(target.id)
         self._stop_event = threading.Event()
         self.memory = StreamMemory(target_is_live=target.is_live)
+        self.lease = StreamLease(LeaseStore(settings), target.id, settings)
         self.connection = Connection(target, settings, publisher, store, resolver=resolver,
-                                     stop_event=self._stop_event, store_call=self.store_call, memory=self.memory)
+                                     stop_event=self._stop_event, store_call=self.store_call, memory=self.memory,
+                                     lease=self.lease)
         self.published = 0
         self.sessions = 0
         self.final_status: str | None = None
@@ -55,6 +58,10 @@ class StreamWorker(threading.Thread):
     # ------------------------------------------------------------------------------------------- control
     def stop(self) -> None:
         self._stop_event.set()
+
+    def hand_over(self) -> None:
+        """The run's duration is over: end once the next run can take the stream over (see stream_reader.lease)."""
+        self.lease.hand_over()
 
     @property
     def stopping(self) -> bool:
@@ -66,7 +73,13 @@ class StreamWorker(threading.Thread):
         except Exception:  # the loop catches everything it expects; this is the last guard of the thread
             log.exception("stream %s: reader thread failed", self.label)
         finally:
+            self._release()  # ended, failed, paused or removed: nothing left to hand over but the lease
             metrics.STREAM_LIVE.labels(self.label).set(0)
+
+    def _release(self) -> None:
+        """Leave the stream's lease, with where this run's frames ended (each session drained its sends first).
+        Held across this run's reconnects: a new connection of the same run starts a new session."""
+        self.lease.release(*(self.connection.position or (None, None, None, None)))
 
     # ---------------------------------------------------------------------------------------------- loop
     def _loop(self) -> None:
@@ -86,6 +99,8 @@ class StreamWorker(threading.Thread):
             if step == "stop":
                 last_error = None if delivered else last_error
                 break
+            if self.lease.handing_over_since is not None:
+                break  # the run's duration is over: no new connection
             if step == "leave":  # paused or removed by a person
                 self.final_status = outcome.kind
                 return
@@ -106,6 +121,10 @@ class StreamWorker(threading.Thread):
                 break
             reconnects += 1
             metrics.RECONNECTS.labels(self.label).inc()
+        self._release()
+        if self.lease.handed_over:
+            log.info("stream %s handed over to the next reader run", self.label)
+            return  # the next run reads the stream now and owns its status
         # No reader runs any more: neither "live" nor "reconnecting" would be true; keep the last error visible.
         reason = "reader stopped" + (f"; last error: {last_error}" if last_error else "")
         self.store_call(self.store.set_status, self.target.id, StreamStatus.PENDING, reason,
@@ -117,6 +136,7 @@ class StreamWorker(threading.Thread):
                                reconnects=reconnects)
         counter = PublishCounter(self.target.id)
         self.store_call(self.store.open_session, health)
+        self.lease.announce()
         try:
             outcome = self.connection.run(health, counter, time.monotonic())
         except Exception as error:  # an unexpected library error must not kill the thread

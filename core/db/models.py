@@ -468,3 +468,26 @@ class LiveEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+class ReaderLease(Base):
+    """Which reader run publishes a stream's frames now (at most one), and what it hands to the next run.
+
+    A run holds the lease while ``expires_at`` lies ahead and renews it every few seconds. The next scheduled run
+    registers as ``successor``, opens its capture and says ``successor_ready``; the holder then stops and releases
+    the lease with its frames' ``session_id`` and ``next_seq``, which the successor continues: one session (and one
+    tracking session in the detector) across consecutive runs. Written by :mod:`stream_reader.lease`."""
+
+    __tablename__ = "reader_leases"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(TZ)
+    session_id: Mapped[str | None] = mapped_column(String(36))
+    next_seq: Mapped[int | None] = mapped_column(BigInteger)
+    last_media_s: Mapped[float | None] = mapped_column(Float)  # the source time of the last frame published
+    last_captured_at: Mapped[datetime | None] = mapped_column(TZ)  # and its capture time
+    released_at: Mapped[datetime | None] = mapped_column(TZ)
+    successor: Mapped[str | None] = mapped_column(String(64))
+    successor_seen_at: Mapped[datetime | None] = mapped_column(TZ)
+    successor_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
