@@ -51,6 +51,8 @@ KICK_AFTER_ACTIVITY_S = 120.0
 HELD_CHECK_AFTER_S = 10.0
 HELD_STUCK_S = 30.0
 HELD_WATCH_S = 600.0
+# While the topic's last message id is unknown (pulsar-lite answers an error on an empty topic), ask at most this often.
+EMPTY_TOPIC_CHECK_MAX_S = 60.0
 # A kick waits this long after the last acknowledgement (the client groups them for 100 ms).
 ACK_SETTLE_S = 0.3
 SUBSCRIBE_TIMEOUT_S = 5
@@ -206,6 +208,7 @@ class Consumer:
         self._next_check = 0.0
         self._last_received_at = time.monotonic()
         self._received_any = False
+        self._unknown_last = 0  # checks in a row that found no last message id (an empty topic)
         self._held_since: tuple[float, float] | None = None  # (since, acknowledged then): see _held_by_a_dead_consumer
         self._last_ack_at = 0.0
         self._restart_asked = False
@@ -349,9 +352,13 @@ class Consumer:
             last = self._consumer.get_last_message_id()
         except Exception as error:  # an empty topic (pulsar-lite answers an error), or the broker is away
             log.debug("last message id of %s unknown: %s", self.topic, error)
-            self._check_delay = STALL_CHECK_MAX_S  # the client logs each failure: not more than every 5 s
+            # The client logs each failure (two lines): back off to one a minute. Nothing is owed on an empty
+            # topic, and a publish starts a dispatch round by itself.
+            self._unknown_last += 1
+            self._check_delay = min(STALL_CHECK_MAX_S * 2 ** (self._unknown_last - 1), EMPTY_TOPIC_CHECK_MAX_S)
             self._next_check = now + self._check_delay
             return
+        self._unknown_last = 0
         if last.entry_id() < 0:
             return
         if self._held_by_a_dead_consumer(now):
