@@ -54,6 +54,7 @@ def own_runtime(tmp_path_factory):
     embedded.down(settings)
 
 
+@pytest.mark.slow  # 110 s: the chain's parts are in the default suite; make demo and make test-slow run it whole
 def test_live_stream_to_rankings_api(own_runtime, tmp_path) -> None:
     settings = own_runtime
     pipeline = Pipeline(settings, tmp_path / "logs")
