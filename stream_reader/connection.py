@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from core.db.models import StreamStatus
@@ -20,7 +20,7 @@ from stream_reader import metrics, policy
 from stream_reader.capture import Capture, CaptureError, encode_jpeg
 from stream_reader.formats import NoUsableFormat
 from stream_reader.health import HealthStore, SessionHealth, StreamTarget, utcnow
-from stream_reader.lease import StreamLease
+from stream_reader.lease import Continuation, StreamLease
 from stream_reader.playlist import PlaylistState, fetch_playlist
 from stream_reader.policy import Outcome, StreamMemory
 from stream_reader.publisher import FramePublisher, PublishCounter
@@ -51,9 +51,7 @@ class Connection:
         self.memory = memory
         self.lease = lease
         self.label = str(target.id)
-        # (session id, next seq, source and capture time of the last frame) of what this run published: the next
-        # run continues from there
-        self.position: tuple[str, int, float | None, datetime] | None = None
+        self.position: Continuation | None = None  # where this run's frames end: the next run continues there
 
     # ----------------------------------------------------------------------------------------- connecting
     def run(self, health: SessionHealth, counter: PublishCounter, started: float) -> Outcome:
@@ -159,7 +157,7 @@ class Connection:
                     continue
                 if self.lease.should_end(now):
                     return Outcome("stopped")
-                if not self.lease.admit(now, session_id, seq):
+                if not self.lease.admit(now):
                     # Another run publishes this stream now: keep the capture open (and the last few samples) to
                     # take over at once.
                     waiting.append((frame, now))
@@ -190,7 +188,7 @@ class Connection:
                     self.publisher.publish(meta, jpeg, counter)
                     seq += 1
                     published += 1
-                    self.position = (session_id, seq, kept.media_s, captured)
+                    self.position = Continuation(session_id, seq, kept.media_s, captured)
                     health.last_frame_at = captured
                     if published == 1:
                         outcome = self._first_frame(health, counter, started)

@@ -5,7 +5,8 @@ new session (tracking restarted in the detector) and nothing was read between on
 first frame (about 30 s of every 5 minutes). A lease per stream in Postgres (``reader_leases``) fixes both:
 
 - a run **holds** the lease while it publishes and renews it every ``ttl / 3``; a run that finds it held by
-  another registers as the **successor**, opens its capture, and drops its frames until it holds the lease;
+  another registers as the **successor**, opens its capture, and keeps only its last samples until it holds
+  the lease;
 - at the end of its duration the holder keeps publishing until the successor says its capture delivers
   (``successor_ready``), at most ``reader_handover_max_s``, then drains what it sent and **releases** the lease
   with its frames' session id and next sequence number; the successor takes it within a frame interval and
@@ -41,7 +42,8 @@ ACQUIRE_POLL_S = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Continuation:
-    """Where the previous run's frames ended: this run publishes ``session_id`` from ``next_seq`` on."""
+    """Where a run's frames ended: the holder's position as it goes, what it releases the lease with, and what
+    the next run continues (``session_id`` from ``next_seq`` on)."""
 
     session_id: str
     next_seq: int
@@ -77,9 +79,8 @@ class LeaseStore:
         whether this run's capture already delivers frames, and return None."""
         with session_scope(self.settings) as session:
             session.execute(insert(ReaderLease).values(stream_id=stream_id).on_conflict_do_nothing())
-            lease = session.scalar(select(ReaderLease).where(ReaderLease.stream_id == stream_id).with_for_update())
-            now = session.scalar(select(func.now()))
-            assert lease is not None and now is not None
+            lease, now = _locked(session, stream_id)
+            assert lease is not None
             if lease.holder not in (None, holder) and lease.expires_at is not None and lease.expires_at > now:
                 stale = lease.successor_seen_at is None or lease.successor_seen_at < now - self.ttl
                 if lease.successor in (None, holder) or stale:
@@ -98,30 +99,36 @@ class LeaseStore:
                 lease.successor, lease.successor_seen_at, lease.successor_ready = None, None, False
             return Acquired(continuation)
 
-    def renew(self, stream_id: int, holder: str, session_id: str, next_seq: int) -> HolderView:
-        """Extend the lease (recording where the frames are), unless another run holds it now."""
+    def renew(self, stream_id: int, holder: str) -> HolderView:
+        """Extend the lease, unless another run holds it now."""
         with session_scope(self.settings) as session:
-            lease = session.scalar(select(ReaderLease).where(ReaderLease.stream_id == stream_id).with_for_update())
-            now = session.scalar(select(func.now()))
-            assert now is not None
+            lease, now = _locked(session, stream_id)
             if lease is None or lease.holder != holder:
                 return HolderView(held=False)
-            lease.expires_at, lease.session_id, lease.next_seq = now + self.ttl, session_id, next_seq
+            lease.expires_at = now + self.ttl
             waiting = (lease.successor is not None and lease.successor_seen_at is not None
                        and lease.successor_seen_at >= now - self.ttl)
             return HolderView(True, waiting, waiting and lease.successor_ready)
 
-    def release(self, stream_id: int, holder: str, session_id: str | None, next_seq: int | None,
-                last_media_s: float | None = None, last_captured_at: datetime | None = None) -> bool:
-        """Give the lease up, leaving where the frames ended for the next run; False if it was not held."""
+    def release(self, stream_id: int, holder: str, position: Continuation | None) -> bool:
+        """Give the lease up, leaving where the frames ended (None: nothing published) for the next run; False if
+        it was not held."""
         with session_scope(self.settings) as session:
-            lease = session.scalar(select(ReaderLease).where(ReaderLease.stream_id == stream_id).with_for_update())
+            lease, now = _locked(session, stream_id)
             if lease is None or lease.holder != holder:
                 return False
-            lease.holder, lease.expires_at = None, None
-            lease.session_id, lease.next_seq, lease.released_at = session_id, next_seq, func.now()
-            lease.last_media_s, lease.last_captured_at = last_media_s, last_captured_at
+            lease.holder, lease.expires_at, lease.released_at = None, None, now
+            lease.session_id = position.session_id if position else None
+            lease.next_seq = position.next_seq if position else None
+            lease.last_media_s = position.last_media_s if position else None
+            lease.last_captured_at = position.last_captured_at if position else None
             return True
+
+
+def _locked(session, stream_id: int) -> tuple[ReaderLease | None, datetime]:
+    """The stream's lease row, locked for this transaction, and the database's time."""
+    lease = session.scalar(select(ReaderLease).where(ReaderLease.stream_id == stream_id).with_for_update())
+    return lease, session.scalar(select(func.now()))
 
 
 class StreamLease:
@@ -159,8 +166,8 @@ class StreamLease:
         self._ask(time.monotonic(), ready=False)
 
     # ------------------------------------------------------------------------------------------ per frame
-    def admit(self, now: float, session_id: str, next_seq: int) -> bool:
-        """Whether this run may publish its next frame (``session_id``/``next_seq`` as it would be numbered)."""
+    def admit(self, now: float) -> bool:
+        """Whether this run may publish its next frame."""
         if not self.held:
             if now >= self._next_ask or not self._ready_said:
                 self._ask(now, ready=True)
@@ -168,7 +175,7 @@ class StreamLease:
         renew_every = ACQUIRE_POLL_S if self.handing_over_since is not None else self.ttl_s / 3
         if now - self._renewed_at >= renew_every:
             try:
-                self._view = self.store.renew(self.stream_id, self.holder, session_id, next_seq)
+                self._view = self.store.renew(self.stream_id, self.holder)
             except Exception as error:
                 log.warning("stream %s: lease not renewed: %s", self.stream_id, str(error).splitlines()[0][:200])
             else:
@@ -193,16 +200,14 @@ class StreamLease:
             return True
         return now - self.handing_over_since >= self.handover_max_s
 
-    def release(self, session_id: str | None, next_seq: int | None, last_media_s: float | None = None,
-                last_captured_at: datetime | None = None) -> None:
-        """After the run's frames are acknowledged by the broker: leave the lease to the successor (with no
-        session to continue when this run published nothing)."""
+    def release(self, position: Continuation | None) -> None:
+        """After the run's frames are acknowledged by the broker: leave the lease to the successor, with where
+        they ended (None: this run published nothing, no session to continue)."""
         if not self.held:
             return
         self.held = False
         try:
-            released = self.store.release(self.stream_id, self.holder, session_id, next_seq, last_media_s,
-                                          last_captured_at)
+            released = self.store.release(self.stream_id, self.holder, position)
             # The next run reads the stream from here on (and owns its status), if one was waiting.
             self.handed_over = released and self._view.successor_waiting
         except Exception as error:  # it lapses after the ttl; the successor then starts a new session

@@ -79,7 +79,7 @@ class StreamWorker(threading.Thread):
     def _release(self) -> None:
         """Leave the stream's lease, with where this run's frames ended (each session drained its sends first).
         Held across this run's reconnects: a new connection of the same run starts a new session."""
-        self.lease.release(*(self.connection.position or (None, None, None, None)))
+        self.lease.release(self.connection.position)
 
     # ---------------------------------------------------------------------------------------------- loop
     def _loop(self) -> None:

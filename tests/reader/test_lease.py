@@ -28,15 +28,15 @@ def test_a_held_lease_queues_the_next_run_and_hands_it_the_session(reader_settin
     stream_id = add_stream(reader_settings, "http://127.0.0.1:9/live.m3u8", fps=1)
     assert store.acquire(stream_id, "run-1", ready=False) == Acquired(None)
     assert store.acquire(stream_id, "run-2", ready=False) is None  # held: run-2 waits as the successor
-    assert store.renew(stream_id, "run-1", "session-a", 10) == HolderView(True, successor_waiting=True)
+    assert store.renew(stream_id, "run-1") == HolderView(True, successor_waiting=True)
     assert store.acquire(stream_id, "run-3", ready=True) is None  # a third run does not displace the successor
     assert store.acquire(stream_id, "run-2", ready=True) is None  # run-2's capture delivers
-    assert store.renew(stream_id, "run-1", "session-a", 12) == HolderView(True, True, successor_ready=True)
-    assert not store.release(stream_id, "run-2", "session-b", 0)  # only the holder releases
-    assert store.release(stream_id, "run-1", "session-a", 13, last_media_s=61.5)
-    assert store.renew(stream_id, "run-1", "session-a", 13) == HolderView(held=False)
+    assert store.renew(stream_id, "run-1") == HolderView(True, True, successor_ready=True)
+    assert not store.release(stream_id, "run-2", Continuation("session-b", 0))  # only the holder releases
+    assert store.release(stream_id, "run-1", Continuation("session-a", 13, 61.5))
+    assert store.renew(stream_id, "run-1") == HolderView(held=False)
     assert store.acquire(stream_id, "run-2", ready=True) == Acquired(Continuation("session-a", 13, 61.5))
-    assert store.renew(stream_id, "run-2", "session-a", 14) == HolderView(True)  # run-2's successor entry cleared
+    assert store.renew(stream_id, "run-2") == HolderView(True)  # run-2's successor entry cleared
 
 
 def test_a_lapsed_holder_is_replaced_with_a_new_session(reader_settings) -> None:
@@ -45,13 +45,13 @@ def test_a_lapsed_holder_is_replaced_with_a_new_session(reader_settings) -> None
     store = LeaseStore(reader_settings)
     stream_id = add_stream(reader_settings, "http://127.0.0.1:9/live.m3u8", fps=1)
     assert store.acquire(stream_id, "killed", ready=True) == Acquired(None)
-    store.renew(stream_id, "killed", "session-a", 5)
+    store.renew(stream_id, "killed")
     assert store.acquire(stream_id, "next", ready=True) is None
     with get_engine(reader_settings).begin() as conn:
         conn.execute(text("UPDATE reader_leases SET expires_at = now() - interval '1 second' WHERE stream_id = :s"),
                      {"s": stream_id})
     assert store.acquire(stream_id, "next", ready=True) == Acquired(None)
-    assert store.renew(stream_id, "killed", "session-a", 6) == HolderView(held=False)
+    assert store.renew(stream_id, "killed") == HolderView(held=False)
 
 
 @dataclass
