@@ -57,9 +57,11 @@ class Pipeline:
         )
         return env
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start ``streamscope *args`` as ``name`` (its log appended to); ``env`` adds to this run's environment."""
         log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen([STREAMSCOPE, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([STREAMSCOPE, *args], env={**self.env, **(env or {})}, stdout=log,
+                                   stderr=subprocess.STDOUT)
         log.close()
         self.processes[name] = process
         return process
