@@ -111,20 +111,28 @@ class TopicCutProxy:
         self.cut_topics.clear()
 
     def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _is_cut(self, topic: bytes | None) -> bool:
         return topic is not None and topic.decode(errors="replace").rsplit("/", 1)[-1] in self.cut_topics
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", self.port))
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", self.port))
         ready.set()
         try:
             self._loop.run_forever()
         finally:
-            server.close()
+            self._loop.close()
 
     async def _serve(self, client_reader, client_writer) -> None:
         try:
