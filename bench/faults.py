@@ -29,7 +29,7 @@ from core.db.engine import dispose_engines
 from tests.conftest import runtime_settings
 from tests.e2e.fault_matrix import NAMES, Row, run_row
 
-COLUMNS = ("published", "counted", "duplicates", "missing", "late", "detect_s", "count_s", "sessions")
+COLUMNS = ("published", "counted", "duplicates", "missing", "late", "detect_s", "count_s", "sessions", "people")
 
 
 def print_table(rows: list[Row]) -> None:

@@ -27,6 +27,7 @@ from detector.acks import PendingSends
 from detector.frames import DecodedFrame, decode_jpeg
 from detector.model import Detector, FrameResult
 from detector.snapshots import SnapshotWriter
+from detector.track_state import TrackStateStore
 from detector.tracking import StreamTrackers
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class DetectorService:
         self.idle_exit_s = idle_exit_s
         self.max_frames = max_frames
         self.trackers = None if settings.detector_tracker == "none" else StreamTrackers(
-            settings.detector_tracker, min_frames=settings.detector_track_min_frames)
+            settings.detector_tracker, min_frames=settings.detector_track_min_frames, store=TrackStateStore(settings))
         self.snapshots = SnapshotWriter(settings, self.detector.name)
         self.stats = RunStats()
         self._stop = threading.Event()
@@ -229,6 +230,7 @@ class DetectorService:
                 self.snapshots.write(meta.stream_id, meta.capture_time, frame.image, outgoing.detections)
         metrics.IN_FLIGHT.set(self.sends.pending)
         if self.trackers is not None:
+            self.trackers.save()
             metrics.STREAMS_TRACKED.set(len(self.trackers))
 
     def _dead_letter(self, message, reason: str, error: Exception) -> None:

@@ -6,9 +6,10 @@ tracker here, as ``ultralytics/trackers/track.py`` does. Track ids count from 1 
 unique per stream and session; a new session starts a new tracker.
 
 A tracker that starts in the middle of a session (the detector restarted, or Key_Shared moved the stream to
-another detector process) numbers its tracks from ``first seq x 10,000``, so its ids never collide with those
-of the session's earlier tracker (that would need 10,000 new tracks per frame); a session seen from its first
-frame keeps ids 1, 2, 3, ...
+another detector process) continues the tracker saved in Postgres after the last batch (``detector.track_state``)
+when there is a recent one of that session, so ids stay continuous. Without one it numbers its tracks from
+``first seq x 10,000``, so its ids never collide with those of the session's earlier tracker (that would need
+10,000 new tracks per frame); a session seen from its first frame keeps ids 1, 2, 3, ...
 
 Every detection stays in the message: a detection the tracker has not confirmed (yet) carries no track id,
 so occupancy counts do not depend on whether tracking is on.
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from detector.track_state import TrackStateStore, dump, restore
 
 TRACKERS = ("bytetrack", "botsort")
 IDS_PER_FRAME = 10_000
@@ -108,12 +111,16 @@ class _Slot:
 class StreamTrackers:
     """Tracker state per stream id, reset when the stream's reader session changes."""
 
-    def __init__(self, kind: str, idle_evict_s: float = 900.0, min_frames: int = 1):
+    def __init__(self, kind: str, idle_evict_s: float = 900.0, min_frames: int = 1,
+                 store: TrackStateStore | None = None):
         tracker_config(kind)  # fail at start-up on an unknown kind
         self.kind = kind
         self.min_frames = max(1, min_frames)
         self.idle_evict_s = idle_evict_s
+        self.store = store
+        self.resumed = 0  # trackers continued from a saved state
         self._slots: dict[int, _Slot] = {}
+        self._changed: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -130,11 +137,13 @@ class StreamTrackers:
         now = time.monotonic()
         slot = self._slots.get(stream_id)
         if slot is None or slot.session_id != session_id:
-            slot = self._slots[stream_id] = _Slot(session_id, make_tracker(self.kind), id_base=seq * IDS_PER_FRAME)
+            slot = self._slots[stream_id] = (self._resume(stream_id, session_id, seq)
+                                             or _Slot(session_id, make_tracker(self.kind), id_base=seq * IDS_PER_FRAME))
         ids = np.full(len(boxes), -1, dtype=np.int64)
         if seq <= slot.last_seq:
             return ids
         slot.last_seq, slot.used_at = seq, now
+        self._changed.add(stream_id)
         tracks = slot.tracker.update(boxes, image)
         if len(tracks):
             ids[tracks[:, -1].astype(int)] = tracks[:, 4].astype(np.int64) + slot.id_base
@@ -142,6 +151,28 @@ class StreamTrackers:
             ids = confirmed(ids, slot.hits, seq, self.min_frames)
         self._evict(now)
         return ids
+
+    def _resume(self, stream_id: int, session_id: str, seq: int) -> _Slot | None:
+        """The session's saved tracker, if the store has one that ``seq`` follows closely enough to continue."""
+        state = self.store.load(stream_id, session_id) if self.store is not None else None
+        if not state:
+            return None
+        tracker = make_tracker(self.kind)
+        if seq - int(state["last_seq"]) > int(tracker.args.track_buffer) or not restore(tracker, state):
+            return None
+        self.resumed += 1
+        hits = {int(k): v for k, v in state["hits"].items()}
+        return _Slot(session_id, tracker, id_base=int(state["id_base"]), last_seq=int(state["last_seq"]), hits=hits)
+
+    def save(self) -> None:
+        """Save the trackers the last frames changed (``detector.track_state``); best-effort."""
+        if self.store is None or not self._changed:
+            return
+        states = [(stream_id, slot.session_id, slot.last_seq,
+                   dump(slot.tracker, id_base=slot.id_base, last_seq=slot.last_seq, hits=slot.hits))
+                  for stream_id in self._changed if (slot := self._slots.get(stream_id)) is not None]
+        self._changed.clear()
+        self.store.save(states)
 
     def _evict(self, now: float) -> None:
         stale = [key for key, slot in self._slots.items() if now - slot.used_at > self.idle_evict_s]

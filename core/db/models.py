@@ -491,3 +491,16 @@ class ReaderLease(Base):
     successor: Mapped[str | None] = mapped_column(String(64))
     successor_seen_at: Mapped[datetime | None] = mapped_column(TZ)
     successor_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class DetectorTracker(Base):
+    """The detector's tracker of a stream's current reader session, saved after each batch, so a restarted
+    detector (or the one the stream moves to) continues its track ids. Written by :mod:`detector.track_state`."""
+
+    __tablename__ = "detector_trackers"
+
+    stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36))
+    last_seq: Mapped[int] = mapped_column(BigInteger)  # the last frame the state includes
+    state: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())

@@ -11,6 +11,8 @@ reads the aggregator's counted sequence ranges from Postgres, so each row says:
 - ``duplicates``: ``counted`` minus the distinct frames in the counted ranges (``aggregator_sessions``): a frame
   counted twice shows here;
 - ``missing``: published frames in no counted range; ``late``: rows in ``late_detections`` (beyond the horizon);
+- ``people``: the person track ids the aggregator counted as unique objects (``aggregator_tracks``): the scene
+  shows the same people all the time, so a restart that gave them new ids shows as more than the undisturbed row;
 - ``detect_s`` / ``count_s``: seconds from the fault's end (the restart, the server back) until the first frame
   captured after it has a detection on the topic / is counted in Postgres. A window is written when it closes, so
   ``count_s`` includes up to a window and its lateness; the undisturbed row gives the figure without a fault.
@@ -68,6 +70,7 @@ class Row:
     detect_s: float | None = None
     count_s: float | None = None
     sessions: int = 0
+    people: int = 0  # person track ids counted as unique objects (a detector restart must not add any)
     note: str = ""
 
     @property
@@ -387,8 +390,11 @@ def _figures(run: Run, name: str) -> Row:
                         s=stream_id)[0]["n"])
     late = int(query(settings, "SELECT count(*) AS n FROM late_detections WHERE stream_id = :s",
                      s=stream_id)[0]["n"])
+    people = int(query(settings, "SELECT count(*) AS n FROM aggregator_tracks WHERE stream_id = :s "
+                                 "AND object_class = 'person'", s=stream_id)[0]["n"])
     row = Row(name, published=len(published), counted=counted, duplicates=counted - len(counted_set),
-              missing=len(published - counted_set), late=late, sessions=len({s for s, _ in published}))
+              missing=len(published - counted_set), late=late, sessions=len({s for s, _ in published}),
+              people=people)
     if counted_set - published:
         run.notes.append(f"{len(counted_set - published)} counted frames the audit never saw")
     if run.fault_end is not None:
