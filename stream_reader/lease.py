@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # A waiting run asks for the lease this often (the gap at a handover is at most about this long).
 ACQUIRE_POLL_S = 0.5
+WARN_EVERY_S = 10.0  # the most often one run logs the same database trouble
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,14 @@ class StreamLease:
         self._next_ask = 0.0
         self._ready_said = False
         self._view = HolderView(held=False)
+        self._warned_at = float("-inf")
+
+    def _warn(self, what: str, error: Exception) -> None:
+        """A database error, logged at most every ``WARN_EVERY_S`` (a run asks every frame while Postgres is down)."""
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_S:
+            self._warned_at = now
+            log.warning("stream %s: lease %s: %s", self.stream_id, what, str(error).splitlines()[0][:200])
 
     # ------------------------------------------------------------------------------------------- control
     def hand_over(self) -> None:
@@ -177,7 +186,7 @@ class StreamLease:
             try:
                 self._view = self.store.renew(self.stream_id, self.holder)
             except Exception as error:
-                log.warning("stream %s: lease not renewed: %s", self.stream_id, str(error).splitlines()[0][:200])
+                self._warn("not renewed", error)
             else:
                 self._renewed_at = now
                 if not self._view.held:
@@ -211,7 +220,7 @@ class StreamLease:
             # The next run reads the stream from here on (and owns its status), if one was waiting.
             self.handed_over = released and self._view.successor_waiting
         except Exception as error:  # it lapses after the ttl; the successor then starts a new session
-            log.warning("stream %s: lease not released: %s", self.stream_id, str(error).splitlines()[0][:200])
+            self._warn("not released", error)
 
     # ---------------------------------------------------------------------------------------------------
     def _ask(self, now: float, *, ready: bool) -> None:
@@ -219,7 +228,7 @@ class StreamLease:
         try:
             acquired = self.store.acquire(self.stream_id, self.holder, ready=ready)
         except Exception as error:
-            log.warning("stream %s: lease not asked for: %s", self.stream_id, str(error).splitlines()[0][:200])
+            self._warn("not asked for", error)
             return
         self._ready_said = ready
         if acquired is not None:
