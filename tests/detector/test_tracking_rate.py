@@ -74,16 +74,18 @@ def test_two_walkers_side_by_side_keep_two_distinct_ids() -> None:
         assert len(left) == 1 and len(right) == 1 and left != right and -1 not in left | right, ids
 
 
-def test_the_buffer_follows_the_sampled_interval() -> None:
-    # 0.5 per second of interval, at most 1.0; 1 s assumed without capture times.
+def test_the_buffer_and_the_lost_track_lifetime_follow_the_sampled_interval() -> None:
+    # Buffer 0.5 per second of interval, at most 1.0; lost tracks kept 3 s; 1 s assumed without capture times.
     trackers = StreamTrackers("bytetrack", min_frames=3)
     for seq, seconds in enumerate((0.0, 0.2, 1.2, 2.2, 6.2)):
         trackers.update(1, "s", seq, boxes_of([]), IMAGE, START + timedelta(seconds=seconds))
         if seq:
             tracker = trackers._slots[1].tracker
             assert round(tracker.association_buffer(), 3) == {1: 0.1, 2: 0.5, 3: 0.5, 4: 1.0}[seq]
+            assert tracker.max_frames_lost == {1: 15, 2: 3, 3: 3, 4: 1}[seq]
     trackers.update(2, "s", 0, boxes_of([]), IMAGE)
     assert trackers._slots[2].tracker.association_buffer() == 0.5
+    assert trackers._slots[2].tracker.max_frames_lost == 3
     # At 5 frames/s the narrow walker moves 10 px per frame and keeps its id as it always did.
     ids = [frame[0] for frame in feed(StreamTrackers("bytetrack", min_frames=3), narrow_walker(12, 10.0), 0.2)]
     assert ids[:2] == [-1, -1] and len(set(ids[2:])) == 1 and ids[2] > 0, ids
