@@ -92,7 +92,8 @@ def detected_messages(fps: float, periods: float, settings: Settings | None = No
         results = detector.predict([frame.image for frame in batch])
         for frame, result in zip(batch, results, strict=True):
             meta = frame.frame.meta
-            ids = trackers.update(meta.stream_id, meta.session_id, meta.seq, result.boxes, frame.image)
+            ids = trackers.update(meta.stream_id, meta.session_id, meta.seq, result.boxes, frame.image,
+                                 meta.capture_time)
             out.append(build_message(frame, result, ids, detector.names, detector.name, detector.weights.sha256, 0.0))
     return out
 

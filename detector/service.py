@@ -220,7 +220,8 @@ class DetectorService:
             meta = frame.frame.meta
             track_ids = None
             if self.trackers is not None:
-                track_ids = self.trackers.update(meta.stream_id, meta.session_id, meta.seq, result.boxes, frame.image)
+                track_ids = self.trackers.update(meta.stream_id, meta.session_id, meta.seq, result.boxes, frame.image,
+                                                   meta.capture_time)
             outgoing = build_message(frame, result, track_ids, detector.names, detector.name,
                                      detector.weights.sha256, per_frame_ms)
             self.sends.publish(message, encode_detections(outgoing))

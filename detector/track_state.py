@@ -23,6 +23,7 @@ import collections
 import itertools
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,8 @@ def _kind(tracker) -> str:
     return next(c.__name__ for c in type(tracker).__mro__ if c.__module__.startswith("ultralytics."))
 
 
-def dump(tracker, *, id_base: int, last_seq: int, hits: dict[int, list[int]]) -> dict:
+def dump(tracker, *, id_base: int, last_seq: int, hits: dict[int, list[int]],
+         last_capture: datetime | None = None) -> dict:
     """A JSON-able copy of an ultralytics tracker and the slot figures ``StreamTrackers`` keeps beside it."""
     next_id = next(tracker._ids)
     tracker._ids = itertools.chain([next_id], tracker._ids)  # peeked: the same id is still the next one
@@ -82,6 +84,7 @@ def dump(tracker, *, id_base: int, last_seq: int, hits: dict[int, list[int]]) ->
         "id_base": id_base,
         "last_seq": last_seq,
         "hits": {str(k): v for k, v in hits.items()},
+        "last_capture": last_capture.isoformat() if last_capture else None,
         **{name: [{"class": type(t).__name__,
                    "attrs": {k: _encode(v) for k, v in vars(t).items() if k not in _NOT_SAVED}}
                   for t in getattr(tracker, name)] for name in _TRACKER_LISTS},
