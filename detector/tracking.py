@@ -41,6 +41,7 @@ from detector.track_state import TrackStateStore, dump, restore
 TRACKERS = ("bytetrack", "botsort")
 IDS_PER_FRAME = 10_000
 DEFAULT_INTERVAL_S = 1.0  # the sampled interval assumed where capture times are not given (the default rate)
+REPLAY_FRAMES = 32  # a redelivered frame among the last this many of its stream gets its ids again (a batch or four)
 
 
 def tracker_config(kind: str):
@@ -199,6 +200,7 @@ class _Slot:
     last_capture: datetime | None = None
     used_at: float = field(default_factory=time.monotonic)
     hits: dict[int, list[int]] = field(default_factory=dict)  # track id -> [frames seen, last seq seen]
+    given: dict[int, list[int]] = field(default_factory=dict)  # seq -> the ids its boxes got (the last frames')
 
 
 class StreamTrackers:
@@ -227,7 +229,9 @@ class StreamTrackers:
                capture_time: datetime | None = None) -> np.ndarray:
         """Feed one frame's boxes (ultralytics ``Boxes`` in numpy); return a track id per box (-1 = none).
 
-        A frame older than what the tracker has seen (a redelivery) gets no ids and leaves the state alone.
+        A frame the tracker has seen already (a redelivery: the detector that published it died before its
+        acknowledgement) gets the ids it got then, when it is among the last ``REPLAY_FRAMES`` and has as many
+        boxes, else none; either way it leaves the state alone.
         ``capture_time`` (the frame's): the interval since the stream's previous frame sizes the association
         buffer (1 s assumed without it).
         """
@@ -239,7 +243,8 @@ class StreamTrackers:
                 or _Slot(session_id, make_tracker(self.kind, self.overrides), id_base=seq * IDS_PER_FRAME))
         ids = np.full(len(boxes), -1, dtype=np.int64)
         if seq <= slot.last_seq:
-            return ids
+            given = slot.given.get(seq)
+            return np.array(given, dtype=np.int64) if given is not None and len(given) == len(boxes) else ids
         slot.last_seq, slot.used_at = seq, now
         self._changed.add(stream_id)
         interval = DEFAULT_INTERVAL_S
@@ -256,6 +261,9 @@ class StreamTrackers:
             earlier = {int(t.track_id) + slot.id_base: int(t.frame_id > t.start_frame)
                        for t in slot.tracker.tracked_stracks if t.is_activated}
             ids = confirmed(ids, slot.hits, seq, self.min_frames, earlier=earlier)
+        slot.given[seq] = ids.tolist()
+        for old in [s for s in slot.given if s <= seq - REPLAY_FRAMES]:
+            del slot.given[old]
         self._evict(now)
         return ids
 
@@ -270,8 +278,9 @@ class StreamTrackers:
         self.resumed += 1
         hits = {int(k): v for k, v in state["hits"].items()}
         capture = state.get("last_capture")
+        given = {int(k): v for k, v in state.get("given", {}).items()}
         return _Slot(session_id, tracker, id_base=int(state["id_base"]), last_seq=int(state["last_seq"]), hits=hits,
-                     last_capture=datetime.fromisoformat(capture) if capture else None)
+                     last_capture=datetime.fromisoformat(capture) if capture else None, given=given)
 
     def save(self) -> None:
         """Save the trackers the last frames changed (``detector.track_state``); best-effort."""
@@ -279,7 +288,7 @@ class StreamTrackers:
             return
         states = [(stream_id, slot.session_id, slot.last_seq,
                    dump(slot.tracker, id_base=slot.id_base, last_seq=slot.last_seq, hits=slot.hits,
-                        last_capture=slot.last_capture))
+                        last_capture=slot.last_capture, given=slot.given))
                   for stream_id in self._changed if (slot := self._slots.get(stream_id)) is not None]
         self._changed.clear()
         self.store.save(states)

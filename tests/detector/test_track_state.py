@@ -10,7 +10,7 @@ from core.db.engine import session_scope
 from core.registry import register
 from core.source_policy import SourcePolicy
 from detector.track_state import TrackStateStore, dump, restore
-from detector.tracking import StreamTrackers, make_tracker
+from detector.tracking import REPLAY_FRAMES, StreamTrackers, make_tracker
 
 IMAGE = np.zeros((720, 1280, 3), np.uint8)
 FRAMES = 30
@@ -49,7 +49,10 @@ def test_a_restarted_detector_continues_the_track_ids_of_the_session(settings) -
     assert feed(before, stream_id, "s1", range(16), save=True) == uninterrupted[:16]
 
     after = StreamTrackers("bytetrack", min_frames=3, store=TrackStateStore(settings))  # the restarted process
-    assert feed(after, stream_id, "s1", range(15, 16)) == [[-1, -1]]  # a redelivered frame the state includes
+    # Redelivered frames the state includes (their publisher died before the acknowledgement) get the same ids
+    # again; one too old to be remembered gets none, and neither moves the tracker.
+    assert feed(after, stream_id, "s1", range(12, 16)) == uninterrupted[12:16]
+    assert uninterrupted[15] != [-1, -1]
     assert feed(after, stream_id, "s1", range(16, FRAMES)) == uninterrupted[16:]
     assert after.resumed == 1 and store.saved == 16
     assert len({i for ids in uninterrupted[16:] for i in ids}) == 2  # both walkers kept their ids to the end
@@ -57,6 +60,19 @@ def test_a_restarted_detector_continues_the_track_ids_of_the_session(settings) -
     fresh = StreamTrackers("bytetrack", min_frames=3)  # what a restart did before: new ids for the same people
     restarted = {i for ids in feed(fresh, stream_id, "s1", range(16, FRAMES)) for i in ids if i >= 0}
     assert len(restarted) == 2 and not restarted & {i for ids in uninterrupted for i in ids}
+
+
+def test_a_redelivered_frame_gets_its_ids_again_only_while_remembered_and_with_as_many_boxes() -> None:
+    trackers = StreamTrackers("bytetrack", min_frames=3)
+    first = feed(trackers, 1, "s", range(REPLAY_FRAMES + 4))
+    assert -1 not in first[-1]
+    assert feed(trackers, 1, "s", range(REPLAY_FRAMES + 3, REPLAY_FRAMES + 4)) == first[-1:]
+    assert first[3] != [-1, -1] and feed(trackers, 1, "s", range(3, 4)) == [[-1, -1]]  # before the last 32
+    from ultralytics.engine.results import Boxes
+
+    one_box = Boxes(two_walkers(REPLAY_FRAMES + 3).data[:1], (720, 1280))
+    assert trackers.update(1, "s", REPLAY_FRAMES + 3, one_box, IMAGE).tolist() == [-1]  # another detection result
+    assert feed(trackers, 1, "s", range(REPLAY_FRAMES + 4, REPLAY_FRAMES + 5))[0][0] in set(first[-1])
 
 
 def test_a_saved_tracker_of_another_session_or_too_old_is_not_continued(settings) -> None:
