@@ -291,8 +291,13 @@ def _drive(site: Site, recorded: Path, database: str, logs: Path, workers: dict,
     return result
 
 
-def test_three_detectors_two_aggregators_match_one_of_each(site, recorded) -> None:
-    reference = pipeline_run(site, recorded, "ref", ["h1"], ["h1"])
+@pytest.fixture(scope="module")
+def reference(site, recorded) -> dict:
+    """One detector and one aggregator on one host, tracking on: the rows every scaled run must equal."""
+    return pipeline_run(site, recorded, "ref", ["h1"], ["h1"])
+
+
+def test_three_detectors_two_aggregators_match_one_of_each(site, recorded, reference) -> None:
     scaled = pipeline_run(site, recorded, "scaled", ["h1", "h2", "h3"], ["h1", "h2"])
     print(json.dumps({"reference_s": reference["seconds"], "scaled_s": scaled["seconds"],
                       "frames_per_detector": {k: v["frames"] for k, v in scaled["detectors"].items()}}))
@@ -302,12 +307,10 @@ def test_three_detectors_two_aggregators_match_one_of_each(site, recorded) -> No
         scaled["detectors"]
 
 
-def test_a_detector_host_cut_off_halfway_changes_no_row(site, recorded) -> None:
-    """Tracking off in both runs: a stream's tracker lives in the process that had it, so the detector that
-    takes a stream over starts new tracks and ``unique_objects`` of the windows around the handover differ
-    (measured: those only; docs/benchmarks/scaleout.md). Every other column is the point here."""
-    reference = pipeline_run(site, recorded, "ref-untracked", ["h1"], ["h1"], tracker="none")
-    cut = pipeline_run(site, recorded, "cut", ["h1", "h2", "h3"], ["h1", "h2"], cut="h3", tracker="none")
+def test_a_detector_host_cut_off_halfway_changes_no_row(site, recorded, reference) -> None:
+    """Tracking on: the detector that takes a cut host's streams over continues their trackers from Postgres
+    (``detector_trackers``), so ``unique_objects`` is equal too, with every other column."""
+    cut = pipeline_run(site, recorded, "cut", ["h1", "h2", "h3"], ["h1", "h2"], cut="h3")
     survivors = cut["detectors"]
     print(json.dumps({"recovery_s": cut["recovery_s"], "streams_taken_over": cut["taken_over"],
                       "run_s": cut["seconds"], "frames_per_surviving_detector":
