@@ -23,10 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import embedded
-from core.broker import close_clients
-from core.db.engine import dispose_engines
-from tests.conftest import runtime_settings
+from tests.conftest import make_runtime
 from tests.e2e.fault_matrix import NAMES, Row, run_row
 
 COLUMNS = ("published", "counted", "duplicates", "missing", "late", "detect_s", "count_s", "sessions", "people")
@@ -55,11 +52,9 @@ def main() -> None:
         parser.error(f"unknown rows {unknown}; --list shows them")
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="streamscope-faults-"))
     cache = os.environ.get("STREAMSCOPE_MODEL_CACHE_DIR")
-    settings = runtime_settings(root / "data", **({"model_cache_dir": Path(cache)} if cache else {}))
-    os.environ["STREAMSCOPE_DATA_DIR"] = str(settings.data_dir)
-    embedded.up(settings)
     rows: list[Row] = []
-    try:
+    with make_runtime(root / "data", **({"model_cache_dir": Path(cache)} if cache else {})) as settings:
+        os.environ["STREAMSCOPE_DATA_DIR"] = str(settings.data_dir)
         from detector.model import Detector
 
         Detector(settings)  # the export every row's detector loads, built once outside the rows
@@ -69,10 +64,6 @@ def main() -> None:
             rows.append(row)
             print(json.dumps({**row.as_dict(), "seconds": round(time.time() - started),
                               "load_average": round(os.getloadavg()[0], 1)}), flush=True)
-    finally:
-        close_clients()
-        dispose_engines()
-        embedded.down(settings)
     print()
     print_table(rows)
     print(json.dumps({"rows": len(rows), "exact": sum(r.exact for r in rows), "logs": str(root / "logs")}))

@@ -6,6 +6,7 @@ Tests that restart servers make their own runtime with ``make_runtime``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
@@ -41,6 +42,23 @@ def runtime_settings(data_dir: Path, **overrides) -> Settings:
                   allow_local_sources=True)
     values.update(overrides)
     return Settings(**values)
+
+
+@contextlib.contextmanager
+def make_runtime(data_dir: Path, **overrides) -> Iterator[Settings]:
+    """An embedded runtime of the caller's own (tests that restart its servers, benches): started, then every
+    client and pool closed and the servers stopped."""
+    from core.broker import close_clients
+    from core.db.engine import dispose_engines
+
+    settings = runtime_settings(data_dir, **overrides)
+    embedded.up(settings)
+    try:
+        yield settings
+    finally:
+        close_clients()
+        dispose_engines()
+        embedded.down(settings)
 
 
 @pytest.fixture(scope="session")

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from core import embedded
-from core.broker import close_clients
-from core.db.engine import dispose_engines
-from tests.conftest import runtime_settings
+from tests.conftest import make_runtime
 from tests.e2e.fault_matrix import NAMES, run_row, slug
 
 
 @pytest.fixture(scope="module")
 def fault_runtime(tmp_path_factory):
-    settings = runtime_settings(tmp_path_factory.mktemp("faults") / "data")
-    embedded.up(settings)
-    yield settings
-    close_clients()
-    dispose_engines()
-    embedded.down(settings)
+    with make_runtime(tmp_path_factory.mktemp("faults") / "data") as settings:
+        yield settings
 
 
 @pytest.mark.slow

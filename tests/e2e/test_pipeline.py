@@ -20,7 +20,7 @@ from core.messages import FrameMeta, decode_frame, encode_frame
 from core.registry import register
 from core.source_policy import SourcePolicy
 from stream_reader.testsrc import KNOWN_PEOPLE, LiveHLSSource
-from tests.conftest import free_port, runtime_settings
+from tests.conftest import free_port, make_runtime
 from tests.e2e.harness import Pipeline, get_json, query, wait_until
 
 READ_SECONDS = 30
@@ -46,12 +46,8 @@ def window_table(settings, stream_id: int) -> tuple[list[tuple], list[tuple]]:
 @pytest.fixture(scope="module")
 def own_runtime(tmp_path_factory):
     """A runtime of this module's own: the fault tests restart its servers."""
-    settings = runtime_settings(tmp_path_factory.mktemp("e2e") / "data")
-    embedded.up(settings)
-    yield settings
-    close_clients()
-    dispose_engines()
-    embedded.down(settings)
+    with make_runtime(tmp_path_factory.mktemp("e2e") / "data") as settings:
+        yield settings
 
 
 @pytest.mark.slow  # 110 s: the chain's parts are in the default suite; make demo and make test-slow run it whole
