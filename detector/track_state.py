@@ -71,7 +71,8 @@ def _kind(tracker) -> str:
 
 
 def dump(tracker, *, id_base: int, last_seq: int, hits: dict[int, list[int]],
-         last_capture: datetime | None = None, given: dict[int, list[int]] | None = None) -> dict:
+         last_capture: datetime | None = None,
+         given: dict[int, tuple[list[int], list[list[float]]]] | None = None) -> dict:
     """A JSON-able copy of an ultralytics tracker and the slot figures ``StreamTrackers`` keeps beside it."""
     next_id = next(tracker._ids)
     tracker._ids = itertools.chain([next_id], tracker._ids)  # peeked: the same id is still the next one
@@ -85,7 +86,7 @@ def dump(tracker, *, id_base: int, last_seq: int, hits: dict[int, list[int]],
         "last_seq": last_seq,
         "hits": {str(k): v for k, v in hits.items()},
         "last_capture": last_capture.isoformat() if last_capture else None,
-        "given": {str(k): v for k, v in (given or {}).items()},
+        "given": {str(k): list(v) for k, v in (given or {}).items()},
         **{name: [{"class": type(t).__name__,
                    "attrs": {k: _encode(v) for k, v in vars(t).items() if k not in _NOT_SAVED}}
                   for t in getattr(tracker, name)] for name in _TRACKER_LISTS},

@@ -42,6 +42,7 @@ TRACKERS = ("bytetrack", "botsort")
 IDS_PER_FRAME = 10_000
 DEFAULT_INTERVAL_S = 1.0  # the sampled interval assumed where capture times are not given (the default rate)
 REPLAY_FRAMES = 32  # a redelivered frame among the last this many of its stream gets its ids again (a batch or four)
+REPLAY_PX = 2.0  # ... when its boxes are where they were (the same picture through the same model), to this many px
 
 
 def tracker_config(kind: str):
@@ -200,7 +201,21 @@ class _Slot:
     last_capture: datetime | None = None
     used_at: float = field(default_factory=time.monotonic)
     hits: dict[int, list[int]] = field(default_factory=dict)  # track id -> [frames seen, last seq seen]
-    given: dict[int, list[int]] = field(default_factory=dict)  # seq -> the ids its boxes got (the last frames')
+    # seq -> (ids, boxes as x1, y1, x2, y2 px) of the last REPLAY_FRAMES frames, to answer a redelivery alike
+    given: dict[int, tuple[list[int], list[list[float]]]] = field(default_factory=dict)
+
+
+def _xyxy(boxes) -> np.ndarray:
+    return np.asarray(boxes.xyxy, dtype=np.float64).reshape(-1, 4)
+
+
+def _replayed(given: tuple[list[int], list[list[float]]] | None, boxes, none: np.ndarray) -> np.ndarray:
+    """The ids a frame got the first time, if these boxes are that frame's boxes again; else ``none``."""
+    if given is None or len(given[0]) != len(boxes):
+        return none
+    if len(boxes) and np.abs(_xyxy(boxes) - np.asarray(given[1])).max() > REPLAY_PX:
+        return none
+    return np.array(given[0], dtype=np.int64)
 
 
 class StreamTrackers:
@@ -243,8 +258,7 @@ class StreamTrackers:
                 or _Slot(session_id, make_tracker(self.kind, self.overrides), id_base=seq * IDS_PER_FRAME))
         ids = np.full(len(boxes), -1, dtype=np.int64)
         if seq <= slot.last_seq:
-            given = slot.given.get(seq)
-            return np.array(given, dtype=np.int64) if given is not None and len(given) == len(boxes) else ids
+            return _replayed(slot.given.get(seq), boxes, ids)
         slot.last_seq, slot.used_at = seq, now
         self._changed.add(stream_id)
         interval = DEFAULT_INTERVAL_S
@@ -261,7 +275,7 @@ class StreamTrackers:
             earlier = {int(t.track_id) + slot.id_base: int(t.frame_id > t.start_frame)
                        for t in slot.tracker.tracked_stracks if t.is_activated}
             ids = confirmed(ids, slot.hits, seq, self.min_frames, earlier=earlier)
-        slot.given[seq] = ids.tolist()
+        slot.given[seq] = (ids.tolist(), np.round(_xyxy(boxes), 1).tolist())
         for old in [s for s in slot.given if s <= seq - REPLAY_FRAMES]:
             del slot.given[old]
         self._evict(now)
@@ -278,7 +292,7 @@ class StreamTrackers:
         self.resumed += 1
         hits = {int(k): v for k, v in state["hits"].items()}
         capture = state.get("last_capture")
-        given = {int(k): v for k, v in state.get("given", {}).items()}
+        given = {int(k): (v[0], v[1]) for k, v in state.get("given", {}).items()}
         return _Slot(session_id, tracker, id_base=int(state["id_base"]), last_seq=int(state["last_seq"]), hits=hits,
                      last_capture=datetime.fromisoformat(capture) if capture else None, given=given)
 

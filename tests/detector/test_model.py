@@ -67,7 +67,7 @@ def test_tracker_state_is_per_stream_and_per_session(detector) -> None:
     assert ids["bus"][0] == [1, 2, 3, 4, 5] and ids["zidane"][0] == [1, 2, 3]
     for scene, first in (("bus", [1, 2, 3, 4, 5]), ("zidane", [1, 2, 3])):
         assert all(set(frame) <= set(first) and len(frame) >= len(first) - 1 for frame in ids[scene]), ids
-    # A redelivered (older) frame gets no ids and leaves the state alone.
+    # An older frame that is not that frame again (its boxes 8 px away) gets no ids and leaves the state alone.
     result = detector.predict([bus])[0]
     assert (trackers.update(1, "session-a", 2, result.boxes, bus) == -1).all()
     # A new reader session on stream 1 starts a new tracker: ids count from 1 again; stream 2 is untouched.

@@ -72,6 +72,9 @@ def test_a_redelivered_frame_gets_its_ids_again_only_while_remembered_and_with_a
 
     one_box = Boxes(two_walkers(REPLAY_FRAMES + 3).data[:1], (720, 1280))
     assert trackers.update(1, "s", REPLAY_FRAMES + 3, one_box, IMAGE).tolist() == [-1]  # another detection result
+    moved = two_walkers(REPLAY_FRAMES + 3).data.copy()
+    moved[:, [0, 2]] += 5  # another picture at that seq: the boxes 5 px away
+    assert trackers.update(1, "s", REPLAY_FRAMES + 3, Boxes(moved, (720, 1280)), IMAGE).tolist() == [-1, -1]
     assert feed(trackers, 1, "s", range(REPLAY_FRAMES + 4, REPLAY_FRAMES + 5))[0][0] in set(first[-1])
 
 
