@@ -80,7 +80,8 @@ class Settings(BaseSettings):
         "engine (TensorRT)."
     )
     detector_precision: str = Field(
-        "auto", description="auto (CPU openvino: int8; GPU: fp16; else fp32), fp32, fp16 (GPU) or int8 (openvino)."
+        "auto", description="auto (GPU: fp16; CPU: fp32, which OpenVINO may run as bf16 on AMX CPUs), fp32, fp16 (GPU) "
+        "or int8 (openvino + nncf: faster on some CPUs, counts of small classes move; docs/benchmarks/detector.md)."
     )
     detector_imgsz: int = Field(640, ge=32)
     detector_batch_size: int = Field(8, ge=1)

@@ -1,9 +1,11 @@
 """Which inference backend and precision the detector runs, decided from settings and what is installed.
 
-Measured by ``bench/detector.py`` (docs/benchmarks/detector.md): on a CPU, OpenVINO INT8 gives the most
-frames/s with the same per-class counts as torch fp32 (within 5%), so ``auto`` picks it whenever openvino and
-nncf are installed, and falls back to torch otherwise. On a CUDA GPU ``auto`` is torch fp16; TensorRT
-(``engine``) is selectable.
+Measured by ``bench/detector.py`` (docs/benchmarks/detector.md): on a CPU, OpenVINO fp32 runs the service at
+2.2-2.7x torch with exactly torch's per-class counts; INT8 (NNCF) was slower than that on an AMX Xeon (1.4-1.9x)
+and moves small classes' counts by up to 120% (and a scene's buses by -20%), so ``auto`` is OpenVINO fp32 whenever
+openvino is installed (OpenVINO itself may execute it in bf16 where the CPU has AMX; the detector reports what it
+runs), torch otherwise. INT8 stays selectable. On a CUDA GPU ``auto`` is torch fp16; TensorRT (``engine``) is
+selectable.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ def choose(backend: str, precision: str, device: str) -> Choice:
     """Settle ``auto`` backend/precision for ``device``; refuse combinations that cannot run."""
     gpu = device.startswith("cuda")
     if backend == "auto":
-        backend = "torch" if gpu or not installed("openvino", "nncf") else "openvino"
+        backend = "torch" if gpu or not installed("openvino") else "openvino"
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose auto or one of {', '.join(BACKENDS)}")
     if precision == "auto":
-        precision = "fp16" if gpu else ("int8" if backend == "openvino" else "fp32")
+        precision = "fp16" if gpu else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose auto or one of {', '.join(PRECISIONS)}")
     if backend == "engine" and not gpu:

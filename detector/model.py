@@ -111,25 +111,35 @@ class Detector:
         from detector import metrics
 
         metrics.MODEL.info(self.describe())
-        log.info("detector runs %s: backend %s, precision %s, imgsz %d (at the frame's aspect), %d threads, "
-                 "%d frames per forward pass; loaded in %.1f s", path.name, self.backend, self.precision, self.imgsz,
-                 self.threads, self.forward_batch, time.perf_counter() - started)
+        log.info("detector runs %s: backend %s, precision %s%s, imgsz %d (at the frame's aspect), %d threads, "
+                 "%d frames per forward pass; loaded in %.1f s", path.name, self.backend, self.precision,
+                 f" (computed in {computed})" if (computed := self.describe().get("inference_precision")) else "",
+                 self.imgsz, self.threads, self.forward_batch, time.perf_counter() - started)
 
     def describe(self) -> dict[str, str]:
         """What runs, for the start-up log and the Prometheus info metric."""
-        return {"backend": self.backend, "precision": self.precision, "imgsz": str(self.imgsz),
+        info = {"backend": self.backend, "precision": self.precision, "imgsz": str(self.imgsz),
                 "threads": str(self.threads), "device": self.device, "model": self.name,
                 "weights_sha256": self.weights.sha256[:12], "forward_batch": str(self.forward_batch)}
+        inference = self._openvino_property("INFERENCE_PRECISION_HINT")
+        if inference is not None:  # OpenVINO runs an fp32 model in bf16 on CPUs with AMX unless told otherwise
+            info["inference_precision"] = getattr(inference, "get_type_name", lambda: str(inference))()
+        return info
+
+    def _openvino_property(self, name: str):
+        """A property of the compiled OpenVINO model ultralytics holds; None for other backends or if unreadable."""
+        if self.backend != "openvino":
+            return None
+        compiled = getattr(getattr(self.model.predictor.model, "backend", None), "ov_compiled_model", None)
+        try:
+            return compiled.get_property(name)
+        except Exception:
+            return None
 
     def _runtime_threads(self) -> int:
         """The threads the runtime really uses (OpenVINO picks its own: all physical cores in LATENCY mode)."""
-        if self.backend == "openvino":
-            compiled = getattr(getattr(self.model.predictor.model, "backend", None), "ov_compiled_model", None)
-            try:
-                return int(compiled.get_property("INFERENCE_NUM_THREADS")) or self.threads
-            except Exception:
-                return self.threads
-        return self.threads
+        threads = self._openvino_property("INFERENCE_NUM_THREADS")
+        return int(threads) or self.threads if threads is not None else self.threads
 
     @property
     def name(self) -> str:
