@@ -23,8 +23,8 @@ a sighting late: the counting scene's fast walker, seen 3 times before the line 
 
 Association at the sampled rate: at 1 frame/s people move a large part of their box between frames, so plain
 IoU loses them. What the first (ultralytics) association leaves is matched again on buffered boxes, grown by a
-buffer proportional to the sampled interval (the frames' capture times): TRACKER_OVERRIDES, measured figures in
-docs/benchmarks/zones.md ("The tracker at 1 frame/s").
+buffer proportional to the sampled interval (the frames' capture times): TRACKER_OVERRIDES, with the figures
+that chose each value; the counting line's results in docs/benchmarks/zones.md ("The documented bound").
 """
 
 from __future__ import annotations
