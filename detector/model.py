@@ -110,10 +110,12 @@ class Detector:
         self.threads = self._runtime_threads()
         from detector import metrics
 
-        metrics.MODEL.info(self.describe())
+        info = self.describe()
+        metrics.MODEL.info(info)
+        computed = info.get("inference_precision")
         log.info("detector runs %s: backend %s, precision %s%s, imgsz %d (at the frame's aspect), %d threads, "
                  "%d frames per forward pass; loaded in %.1f s", path.name, self.backend, self.precision,
-                 f" (computed in {computed})" if (computed := self.describe().get("inference_precision")) else "",
+                 f" (computed in {computed})" if computed else "",
                  self.imgsz, self.threads, self.forward_batch, time.perf_counter() - started)
 
     def describe(self) -> dict[str, str]:

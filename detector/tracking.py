@@ -245,8 +245,8 @@ class StreamTrackers:
         """Feed one frame's boxes (ultralytics ``Boxes`` in numpy); return a track id per box (-1 = none).
 
         A frame the tracker has seen already (a redelivery: the detector that published it died before its
-        acknowledgement) gets the ids it got then, when it is among the last ``REPLAY_FRAMES`` and has as many
-        boxes, else none; either way it leaves the state alone.
+        acknowledgement) gets the ids it got then, when it is among the last ``REPLAY_FRAMES`` and its boxes are
+        where they were (``REPLAY_PX``), else none; either way it leaves the state alone.
         ``capture_time`` (the frame's): the interval since the stream's previous frame sizes the association
         buffer (1 s assumed without it).
         """
